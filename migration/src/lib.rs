@@ -1,0 +1,23 @@
+//! Schema migrations for leadscore. Append-only: a change to the schema is a
+//! new file, never an edit of one that may already have run somewhere.
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261123_000001_create_accounts;
+mod m20261123_000002_create_leads;
+mod m20261123_000003_create_scoring;
+mod m20261123_000004_create_notifications;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_accounts::Migration),
+            Box::new(m20261123_000002_create_leads::Migration),
+            Box::new(m20261123_000003_create_scoring::Migration),
+            Box::new(m20261123_000004_create_notifications::Migration),
+        ]
+    }
+}

@@ -1,0 +1,185 @@
+//! The command line: serve | demo | migrate | schema | user.
+use std::{io::BufRead, process::ExitCode};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use migration::{Migrator, MigratorTrait};
+
+use crate::{
+    app::{self, Application},
+    auth::{password, Actor},
+    config::Settings,
+    entity::user::Role,
+    error::AppError,
+    service::{accounts, demo},
+    validate::Email,
+};
+
+#[derive(Parser, Debug)]
+#[command(name = "leadscore", version, about = "GraphQL API for sales teams: which lead to call next")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve {
+        /// Seed demo users and leads first, if the database has no users.
+        #[arg(long)]
+        demo: bool,
+        /// Do not apply pending migrations at start-up.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Seed demo data (DEMO ONLY: public passwords) if the database has no users.
+    Demo,
+    /// Apply or revert schema migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Manage users from the shell (how the first admin is made).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the last N migrations (default 1).
+    Down { n: Option<u32> },
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop everything and migrate from scratch (needs --yes).
+    Fresh {
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RoleArg {
+    Admin,
+    Manager,
+    SalesRep,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserAction {
+    /// Create a user; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, ignore_case = true)]
+        role: RoleArg,
+    },
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command.unwrap_or(Command::Serve { demo: false, no_migrate: false }) {
+        Command::Serve { demo, no_migrate } => serve(cli.settings, demo, !no_migrate).await,
+        Command::Demo => seed_demo(&cli.settings).await,
+        Command::Migrate { action } => migrate(&cli.settings, action).await,
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::User { action: UserAction::Create { email, name, role } } => create_user(&cli.settings, email, name, role).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("\nleadscore: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn describe(err: AppError) -> String {
+    err.log();
+    err.message()
+}
+
+async fn serve(settings: Settings, demo_data: bool, migrate: bool) -> Result<(), String> {
+    let app = Application::build(settings.clone(), migrate).await.map_err(|e| e.0)?;
+    if demo_data {
+        report_demo(demo::seed(app.db(), settings.is_production()).await.map_err(describe)?);
+    }
+    let addr = app.local_addr();
+    let host = if addr.ip().is_unspecified() { "localhost".to_string() } else { addr.ip().to_string() };
+    let base = format!("http://{host}:{}", addr.port());
+    tracing::info!(database = %settings.database_url.as_deref().map_or("embedded SQLite (leadscore.db)", |_| "DATABASE_URL"), "leadscore listening on {base}");
+    eprintln!("\n  leadscore is running.\n  GraphiQL:  {base}/graphiql\n  GraphQL:   {base}/graphql  (websocket: ws://{host}:{}/graphql/ws)\n  Health:    {base}/health.json\n", addr.port());
+    app.run_until_stopped().await.map_err(|e| format!("server error: {e}"))
+}
+
+fn report_demo(outcome: demo::Outcome) {
+    match outcome {
+        demo::Outcome::Seeded { users, leads } => {
+            tracing::warn!(users, leads, "DEMO DATA seeded: users admin@, manager@, rep1@, rep2@example.com share the PUBLIC password '{}'. Never use this database for real work.", demo::DEMO_PASSWORD)
+        }
+        demo::Outcome::AlreadyHasUsers => tracing::info!("the database already has users: demo data not added"),
+    }
+}
+
+async fn seed_demo(settings: &Settings) -> Result<(), String> {
+    if settings.is_production() {
+        return Err("demo data is refused when LEADSCORE_ENV=production: its passwords are public".into());
+    }
+    let db = app::connect(settings, true).await.map_err(|e| e.0)?;
+    report_demo(demo::seed(&db, false).await.map_err(describe)?);
+    Ok(())
+}
+
+async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), String> {
+    let db = app::connect(settings, false).await.map_err(|e| e.0)?;
+    let failed = |e: sea_orm::DbErr| format!("migration failed: {e}");
+    match action {
+        MigrateAction::Up => Migrator::up(&db, None).await.map_err(failed)?,
+        MigrateAction::Down { n } => Migrator::down(&db, Some(n.unwrap_or(1))).await.map_err(failed)?,
+        MigrateAction::Fresh { yes: false } => return Err("`migrate fresh` drops every table and all data: run it again with --yes if you mean it".into()),
+        MigrateAction::Fresh { yes: true } => Migrator::fresh(&db).await.map_err(failed)?,
+        MigrateAction::Status => {
+            for migration in Migrator::get_migration_with_status(&db).await.map_err(failed)? {
+                println!("{:<10} {}", format!("{:?}", migration.status()), migration.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn create_user(settings: &Settings, email: String, name: String, role: RoleArg) -> Result<(), String> {
+    let role = match role {
+        RoleArg::Admin => Role::Admin,
+        RoleArg::Manager => Role::Manager,
+        RoleArg::SalesRep => Role::SalesRep,
+    };
+    eprint!("Password for {email} (8 to 128 characters), then Enter: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    let email = Email::parse("--email", &email).map_err(describe)?;
+    let name = accounts::full_name("--name", &name).map_err(describe)?;
+    password::validate("password", &password).map_err(describe)?;
+    let db = app::connect(settings, true).await.map_err(|e| e.0)?;
+    let hash = password::hash(password).await.map_err(describe)?;
+    let user = accounts::insert_user(&db, email, name, role, hash, "--email").await.map_err(describe)?;
+    let actor = Actor::from_user(&user, None);
+    crate::service::audit::record(&db, crate::service::audit::AuditEntry::new("user.created").entity("user", actor.user_id).subject(&user.email).details(serde_json::json!({ "role": user.role, "via": "cli" })))
+        .await
+        .map_err(describe)?;
+    println!("created {} ({:?}) with id {}", user.email, user.role, user.id);
+    Ok(())
+}

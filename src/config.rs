@@ -1,0 +1,164 @@
+//! Settings, read once: defaults < `.env` < environment < command-line flags.
+//! `.env` is loaded into the environment by `main` before anything else runs,
+//! so clap sees one merged view and every setting has exactly one source of truth.
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Args, ValueEnum};
+
+/// The embedded default: a SQLite file in the working directory, created on first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://leadscore.db?mode=rwc";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Where the data lives: `sqlite://...` (embedded) or `postgres://...`.
+    /// Unset means the embedded SQLite file `leadscore.db` (refused in production).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Key for signing access tokens (at least 32 bytes). Required on PostgreSQL
+    /// and in production; generated once and kept beside an embedded database otherwise.
+    #[arg(long, env = "SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    #[arg(long = "env", env = "LEADSCORE_ENV", value_enum, default_value = "development", global = true)]
+    pub environment: Environment,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "LEADSCORE_BIND", default_value = "127.0.0.1:8000", global = true)]
+    pub bind: SocketAddr,
+
+    /// Origins allowed to call the API from a browser (comma-separated). Empty: none.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    pub allowed_origins: Vec<String>,
+
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub request_timeout_secs: u64,
+
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Pool size. Default: 10 on PostgreSQL, 1 on SQLite (one writer, no busy errors).
+    #[arg(long, env = "DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
+
+    #[arg(long, env = "DB_MIN_CONNECTIONS", default_value_t = 0, global = true)]
+    pub db_min_connections: u32,
+
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true)]
+    pub db_acquire_timeout_secs: u64,
+
+    /// Retries of a transient connection failure at start-up (backoff from 0.5 s,
+    /// doubling: 6 retries wait about 30 s in all).
+    #[arg(long, env = "DB_CONNECT_RETRIES", default_value_t = 6, global = true)]
+    pub db_connect_retries: u32,
+
+    /// Whether anyone may create a SALES_REP account with `register`.
+    #[arg(long, env = "ALLOW_SIGNUP", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub allow_signup: bool,
+
+    /// GraphiQL at /graphiql. Default: on, except in production.
+    #[arg(long, env = "ENABLE_GRAPHIQL", action = clap::ArgAction::Set, global = true)]
+    pub enable_graphiql: Option<bool>,
+
+    /// Schema introspection. Default: on, except in production.
+    #[arg(long, env = "ENABLE_INTROSPECTION", action = clap::ArgAction::Set, global = true)]
+    pub enable_introspection: Option<bool>,
+
+    /// Take the client IP for login throttling from `X-Forwarded-For` (only behind a proxy you run).
+    #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub trust_forwarded_for: bool,
+
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Settings with every default, for tests and tools that build them in code.
+    pub fn with_database(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: Some(database_url.into()),
+            secret_key: None,
+            environment: Environment::Development,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            allowed_origins: Vec::new(),
+            request_timeout_secs: 30,
+            max_body_bytes: 1024 * 1024,
+            db_max_connections: None,
+            db_min_connections: 0,
+            db_acquire_timeout_secs: 5,
+            db_connect_retries: 6,
+            allow_signup: true,
+            enable_graphiql: None,
+            enable_introspection: None,
+            trust_forwarded_for: false,
+            log_format: LogFormat::Pretty,
+        }
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        let url = self.database_url();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    pub fn graphiql_enabled(&self) -> bool {
+        self.enable_graphiql.unwrap_or(!self.is_production())
+    }
+
+    pub fn introspection_enabled(&self) -> bool {
+        self.enable_introspection.unwrap_or(!self.is_production())
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.max(1))
+    }
+
+    /// The SQLite file behind the URL, if the database is an embedded file.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let rest = self.database_url().strip_prefix("sqlite:")?;
+        let rest = rest.trim_start_matches("//");
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
+    /// Rules no single flag can check. Each message names the setting and the fix.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.is_production() && self.database_url.is_none() {
+            return Err("DATABASE_URL is not set and LEADSCORE_ENV=production: refusing to fall back \
+                 to the embedded SQLite file. Set DATABASE_URL to your PostgreSQL URL, e.g. \
+                 postgres://user:password@db.internal:5432/leadscore."
+                .into());
+        }
+        let needs_key = self.is_postgres() || self.is_production();
+        match &self.secret_key {
+            Some(key) if key.len() < 32 => Err(format!(
+                "SECRET_KEY is {} bytes; it must be at least 32. Generate one with: openssl rand -hex 32",
+                key.len()
+            )),
+            None if needs_key => Err("SECRET_KEY is required when the database is PostgreSQL or \
+                 LEADSCORE_ENV=production (tokens must verify on every replica). Generate one with: \
+                 openssl rand -hex 32"
+                .into()),
+            _ => Ok(()),
+        }
+    }
+}

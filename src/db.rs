@@ -1,0 +1,422 @@
+//! Connecting to the database, and saying exactly why when it fails.
+//!
+//! The system leadscore replaces was down for hours because its DATABASE_URL
+//! was unset, unresolvable or an unexpanded template, and its logs did not
+//! say so. Here every failure is classified and reported in one paragraph
+//! that names the variable, scheme, host and port (never the password), the
+//! cause and the fix.
+use std::{fmt, time::Duration};
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
+use serde::Serialize;
+use url::Url;
+
+use crate::config::Settings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    UnsupportedScheme,
+    Placeholder,
+    Unparsable,
+    DnsFailure,
+    ConnectionRefused,
+    AuthenticationFailed,
+    DatabaseMissing,
+    Tls,
+    Timeout,
+    CannotOpenFile,
+    Other,
+}
+
+impl FailureClass {
+    /// Failures that may go away on their own (the database is still starting,
+    /// DNS is still propagating) and are worth retrying.
+    pub fn is_transient(self) -> bool {
+        matches!(self, Self::DnsFailure | Self::ConnectionRefused | Self::Timeout)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnsupportedScheme => "unsupported_scheme",
+            Self::Placeholder => "placeholder",
+            Self::Unparsable => "unparsable",
+            Self::DnsFailure => "dns_failure",
+            Self::ConnectionRefused => "connection_refused",
+            Self::AuthenticationFailed => "authentication_failed",
+            Self::DatabaseMissing => "database_missing",
+            Self::Tls => "tls",
+            Self::Timeout => "timeout",
+            Self::CannotOpenFile => "cannot_open_file",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// A classified failure with its one-paragraph explanation (free of secrets).
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    pub class: FailureClass,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnosis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// What the URL says, with the password replaced, for messages and logs.
+#[derive(Debug, Clone)]
+struct Target {
+    source: &'static str,
+    redacted: String,
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+}
+
+impl Target {
+    fn describe(&self) -> String {
+        let port = self.port.map(|p| p.to_string()).unwrap_or_else(|| "default".into());
+        format!(
+            "{} ({}) points at scheme '{}', host '{}', port {}",
+            self.source, self.redacted, self.scheme, self.host, port
+        )
+    }
+}
+
+fn diagnosis(class: FailureClass, message: String) -> Diagnosis {
+    Diagnosis { class, message }
+}
+
+fn redact(url: &Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("REDACTED"));
+    }
+    url.to_string()
+}
+
+/// Template syntaxes that deployment tools leave behind when a variable was
+/// not expanded: `${{ Postgres.DATABASE_URL }}`, `${DATABASE_URL}`, `<password>`.
+fn looks_like_placeholder(raw: &str) -> bool {
+    let trimmed = raw.trim();
+    trimmed.is_empty()
+        || trimmed.contains("${")
+        || trimmed.contains("{{")
+        || trimmed.contains("}}")
+        || trimmed.starts_with('$')
+        || (trimmed.contains('<') && trimmed.contains('>'))
+}
+
+/// Checks the URL without touching the network.
+fn parse_target(settings: &Settings) -> Result<Target, Diagnosis> {
+    let raw = settings.database_url();
+    let source = if settings.database_url.is_some() {
+        "DATABASE_URL"
+    } else {
+        "DATABASE_URL (unset: the embedded default)"
+    };
+    if looks_like_placeholder(raw) {
+        let shown: String = raw.chars().take(60).collect();
+        return Err(diagnosis(
+            FailureClass::Placeholder,
+            format!(
+                "DATABASE_URL holds an unexpanded template or placeholder ('{shown}'), not a URL. \
+                 The platform did not substitute the variable: link the database service to this \
+                 one (or paste the real URL), so that DATABASE_URL reads like \
+                 postgres://user:password@host:5432/dbname."
+            ),
+        ));
+    }
+    let url = Url::parse(raw).map_err(|err| {
+        diagnosis(
+            FailureClass::Unparsable,
+            format!(
+                "DATABASE_URL cannot be parsed as a URL ({err}). Expected \
+                 postgres://user:password@host:5432/dbname or sqlite://path/to/file.db?mode=rwc; \
+                 percent-encode special characters in the password (e.g. '@' as %40)."
+            ),
+        )
+    })?;
+    let scheme = url.scheme().to_string();
+    let target = Target {
+        source,
+        redacted: redact(&url),
+        host: url.host_str().unwrap_or_default().to_string(),
+        port: url.port(),
+        scheme: scheme.clone(),
+    };
+    match scheme.as_str() {
+        "sqlite" => Ok(target),
+        "postgres" | "postgresql" => {
+            if target.host.is_empty() {
+                return Err(diagnosis(
+                    FailureClass::Unparsable,
+                    format!(
+                        "{} has no host. leadscore never guesses localhost: write the database \
+                         host explicitly, e.g. postgres://user:password@db.internal:5432/leadscore.",
+                        target.describe()
+                    ),
+                ));
+            }
+            Ok(target)
+        }
+        other => Err(diagnosis(
+            FailureClass::UnsupportedScheme,
+            format!(
+                "{}, but scheme '{other}' is not supported. leadscore speaks PostgreSQL \
+                 (postgres:// or postgresql://) and embedded SQLite (sqlite://); fix the scheme \
+                 or point DATABASE_URL at a PostgreSQL database.",
+                target.describe()
+            ),
+        )),
+    }
+}
+
+async fn check_dns(target: &Target) -> Result<(), Diagnosis> {
+    let port = target.port.unwrap_or(5432);
+    let host = target.host.trim_start_matches('[').trim_end_matches(']');
+    let lookup = tokio::time::timeout(Duration::from_secs(5), tokio::net::lookup_host((host, port))).await;
+    match lookup.map(|found| found.map(|mut addrs| addrs.next().is_some())) {
+        Ok(Ok(true)) => Ok(()),
+        Ok(_) => Err(diagnosis(
+            FailureClass::DnsFailure,
+            format!(
+                "{}, and host '{}' does not resolve (DNS). Check the host name for typos, and on a \
+                 hosting platform use the database's private host name that the platform shows \
+                 for the linked service.",
+                target.describe(),
+                target.host
+            ),
+        )),
+        Err(_) => Err(diagnosis(
+            FailureClass::Timeout,
+            format!("{}, and resolving host '{}' timed out.", target.describe(), target.host),
+        )),
+    }
+}
+
+fn classify(target: &Target, err: &DbErr) -> Diagnosis {
+    use sea_orm::sqlx::Error as Sqlx;
+    let what = target.describe();
+    let sqlx = match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.clone()),
+        _ => None,
+    };
+    let Some(sqlx) = sqlx else {
+        return diagnosis(FailureClass::Other, format!("{what}, and connecting failed: {err}."));
+    };
+    match &*sqlx {
+        Sqlx::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => diagnosis(
+            FailureClass::ConnectionRefused,
+            format!(
+                "{what}, and the connection was refused: nothing listens there. Start the \
+                 database, or fix the host and port."
+            ),
+        ),
+        Sqlx::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => timeout(&what),
+        Sqlx::PoolTimedOut => timeout(&what),
+        Sqlx::Tls(e) => diagnosis(
+            FailureClass::Tls,
+            format!(
+                "{what}, and the TLS negotiation failed ({e}). If the server requires TLS add \
+                 ?sslmode=require; if it offers none use ?sslmode=disable."
+            ),
+        ),
+        Sqlx::Database(db) => {
+            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
+            let message = db.message().to_string();
+            match code.as_str() {
+                "28P01" => diagnosis(
+                    FailureClass::AuthenticationFailed,
+                    format!(
+                        "{what}, and the server rejected the user name or password \
+                         (authentication failed). Fix the credentials in DATABASE_URL."
+                    ),
+                ),
+                "3D000" => diagnosis(
+                    FailureClass::DatabaseMissing,
+                    format!(
+                        "{what}, and the database named in its path does not exist on that server. \
+                         Create it (createdb) or fix the name after the last '/'."
+                    ),
+                ),
+                "28000" if message.contains("SSL") || message.contains("encryption") => diagnosis(
+                    FailureClass::Tls,
+                    format!(
+                        "{what}, and the server refused the connection over its TLS rules. \
+                         Add ?sslmode=require to DATABASE_URL."
+                    ),
+                ),
+                "28000" => diagnosis(
+                    FailureClass::AuthenticationFailed,
+                    format!(
+                        "{what}, and the server does not allow this user from this address \
+                         (no matching pg_hba.conf entry). Fix the user or the server's access rules."
+                    ),
+                ),
+                _ => diagnosis(
+                    FailureClass::Other,
+                    format!("{what}, and the server refused the connection (SQLSTATE {code})."),
+                ),
+            }
+        }
+        Sqlx::Io(_) | Sqlx::Configuration(_) if target.scheme == "sqlite" => cannot_open(&what),
+        Sqlx::Configuration(e) => diagnosis(
+            FailureClass::Unparsable,
+            format!("{what}, and its options are invalid ({e})."),
+        ),
+        other if target.scheme == "sqlite" && other.to_string().contains("unable to open") => {
+            cannot_open(&what)
+        }
+        other => diagnosis(FailureClass::Other, format!("{what}, and connecting failed: {other}.")),
+    }
+}
+
+fn timeout(what: &str) -> Diagnosis {
+    diagnosis(
+        FailureClass::Timeout,
+        format!(
+            "{what}, and the connection timed out: a firewall may drop the packets, or the \
+             server is overloaded. Check that this host can reach the database's port."
+        ),
+    )
+}
+
+fn cannot_open(what: &str) -> Diagnosis {
+    diagnosis(
+        FailureClass::CannotOpenFile,
+        format!(
+            "{what}, and the SQLite file cannot be opened. Check that its directory exists and is \
+             writable, and that the URL ends in ?mode=rwc so the file is created."
+        ),
+    )
+}
+
+fn connect_options(settings: &Settings) -> ConnectOptions {
+    let mut options = ConnectOptions::new(settings.database_url().to_string());
+    let default_max = if settings.is_postgres() { 10 } else { 1 };
+    options
+        .max_connections(settings.db_max_connections.unwrap_or(default_max).max(1))
+        .min_connections(settings.db_min_connections)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_secs.max(1)))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5))
+        });
+    options
+}
+
+/// Connects, retrying transient failures with exponential backoff; gives up
+/// with a [`Diagnosis`] the caller prints as is.
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, Diagnosis> {
+    let target = parse_target(settings)?;
+    let mut delay = Duration::from_millis(500);
+    let mut attempt = 0;
+    loop {
+        let result = try_connect(settings, &target).await;
+        match result {
+            Ok(db) => return Ok(db),
+            Err(diag) if diag.class.is_transient() && attempt < settings.db_connect_retries => {
+                attempt += 1;
+                tracing::warn!(
+                    class = diag.class.as_str(),
+                    attempt,
+                    of = settings.db_connect_retries,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "database not reachable yet: {diag}"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(16));
+            }
+            Err(diag) => return Err(diag),
+        }
+    }
+}
+
+async fn try_connect(settings: &Settings, target: &Target) -> Result<DatabaseConnection, Diagnosis> {
+    if target.scheme != "sqlite" {
+        check_dns(target).await?;
+    }
+    let db = Database::connect(connect_options(settings))
+        .await
+        .map_err(|err| classify(target, &err))?;
+    // The pool may connect lazily; one round trip proves the credentials.
+    db.execute_unprepared("SELECT 1").await.map_err(|err| classify(target, &err))?;
+    Ok(db)
+}
+
+/// Diagnoses a failure seen after start-up, for `/health.json`.
+pub fn diagnose_runtime(settings: &Settings, err: &DbErr) -> Diagnosis {
+    match parse_target(settings) {
+        Ok(target) => classify(&target, err),
+        Err(diag) => diag,
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PoolFigures {
+    pub size: u32,
+    pub idle: u32,
+    pub in_use: u32,
+    pub max: u32,
+}
+
+pub fn pool_figures(db: &DatabaseConnection, max: u32) -> Option<PoolFigures> {
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        _ => return None,
+    };
+    Some(PoolFigures {
+        size,
+        idle,
+        in_use: size.saturating_sub(idle),
+        max,
+    })
+}
+
+pub fn max_connections(settings: &Settings) -> u32 {
+    connect_options(settings).get_max_connections().unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target_of(url: &str) -> Result<Target, Diagnosis> {
+        parse_target(&Settings::with_database(url))
+    }
+
+    #[test]
+    fn unexpanded_railway_template_is_a_placeholder() {
+        let err = target_of("${{ Postgres.DATABASE_URL }}").unwrap_err();
+        assert_eq!(err.class, FailureClass::Placeholder);
+        assert!(err.message.contains("DATABASE_URL"));
+    }
+
+    #[test]
+    fn password_never_appears_in_a_diagnosis() {
+        let err = target_of("mysql://app:hunter2secret@db:3306/x").unwrap_err();
+        assert_eq!(err.class, FailureClass::UnsupportedScheme);
+        assert!(!err.message.contains("hunter2secret"), "{}", err.message);
+        assert!(err.message.contains("REDACTED"));
+    }
+
+    #[test]
+    fn postgres_url_without_host_is_refused_instead_of_guessing_localhost() {
+        let err = target_of("postgres:///leadscore").unwrap_err();
+        assert_eq!(err.class, FailureClass::Unparsable);
+    }
+}

@@ -1,0 +1,14 @@
+//! One sea-orm entity per table. Data only: rules live in `service/` and `scoring/`.
+pub mod api_key;
+pub mod assignment;
+pub mod audit_log;
+pub mod engagement_event;
+pub mod inventory_item;
+pub mod lead;
+pub mod lead_activity;
+pub mod lead_insight;
+pub mod lead_note;
+pub mod lead_score;
+pub mod notification;
+pub mod refresh_token;
+pub mod user;

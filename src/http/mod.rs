@@ -1,0 +1,103 @@
+//! The HTTP shell: routes, middleware and the pieces of the GraphQL-over-HTTP
+//! protocol that async-graphql leaves to the server.
+use std::{net::SocketAddr, sync::Arc, time::Instant};
+
+use axum::{
+    http::{header, HeaderName, HeaderValue, Method},
+    middleware,
+    routing::get,
+    Router,
+};
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+
+use crate::{config::Settings, graphql::{ApiContext, AppSchema}};
+
+pub mod graphql;
+pub mod health;
+pub mod limits;
+pub mod websocket;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: AppSchema,
+    pub api: ApiContext,
+    pub settings: Arc<Settings>,
+    pub started: Instant,
+}
+
+/// GraphiQL loads its scripts and styles from a CDN and talks to this origin
+/// over HTTP and websocket; nothing else is allowed, and no one may frame us.
+const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; \
+     font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'; \
+     base-uri 'none'; form-action 'self'";
+
+pub fn router(state: AppState) -> Router {
+    let settings = state.settings.clone();
+    let timed = Router::new()
+        .route("/graphql", get(graphql::handle).post(graphql::handle))
+        .route("/graphiql", get(graphql::graphiql))
+        .route("/health.json", get(health::health))
+        .route("/livez", get(health::livez))
+        .route("/readyz", get(health::readyz))
+        .layer(middleware::from_fn_with_state(settings.request_timeout(), limits::timeout));
+    let mut app = Router::new()
+        .merge(timed)
+        .route("/graphql/ws", get(websocket::upgrade))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(TraceLayer::new_for_http());
+    if let Some(cors) = cors(&settings.allowed_origins) {
+        app = app.layer(cors);
+    }
+    app
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// No origins configured means no cross-origin access at all.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+/// The client's address for throttling and the audit log: the socket peer,
+/// or the first `X-Forwarded-For` hop when the operator says a proxy sets it.
+pub fn client_ip(settings: &Settings, peer: Option<SocketAddr>, headers: &axum::http::HeaderMap) -> Option<std::net::IpAddr> {
+    if settings.trust_forwarded_for {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer.map(|p| p.ip())
+}

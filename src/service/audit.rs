@@ -1,0 +1,81 @@
+//! The audit log: who did what, when, from where. Written in the same
+//! transaction as the change it records.
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{entity::audit_log, error::AppResult};
+
+#[derive(Debug, Default)]
+pub struct AuditEntry {
+    pub action: &'static str,
+    pub actor_id: Option<Uuid>,
+    pub entity_type: Option<&'static str>,
+    pub entity_id: Option<Uuid>,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    pub details: Option<Value>,
+}
+
+impl AuditEntry {
+    pub fn new(action: &'static str) -> Self {
+        Self {
+            action,
+            ..Self::default()
+        }
+    }
+
+    pub fn actor(mut self, actor_id: Uuid) -> Self {
+        self.actor_id = Some(actor_id);
+        self
+    }
+
+    pub fn entity(mut self, entity_type: &'static str, id: Uuid) -> Self {
+        self.entity_type = Some(entity_type);
+        self.entity_id = Some(id);
+        self
+    }
+
+    pub fn subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    pub fn ip(mut self, ip: Option<&str>) -> Self {
+        self.ip = ip.map(str::to_string);
+        self
+    }
+
+    pub fn details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
+pub async fn record<C: ConnectionTrait>(conn: &C, entry: AuditEntry) -> AppResult<()> {
+    audit_log::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        occurred_at: Set(Utc::now()),
+        actor_id: Set(entry.actor_id),
+        action: Set(entry.action.to_string()),
+        entity_type: Set(entry.entity_type.map(str::to_string)),
+        entity_id: Set(entry.entity_id),
+        subject: Set(entry.subject),
+        ip: Set(entry.ip),
+        details: Set(entry.details),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// `{"field": {"before": .., "after": ..}}` for the fields that differ.
+pub fn changes(pairs: &[(&str, Value, Value)]) -> Value {
+    let map = pairs
+        .iter()
+        .filter(|(_, before, after)| before != after)
+        .map(|(field, before, after)| ((*field).to_string(), serde_json::json!({"before": before, "after": after})))
+        .collect();
+    Value::Object(map)
+}

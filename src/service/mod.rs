@@ -1,0 +1,12 @@
+//! Business operations, one module per domain. Services take the [`Actor`]
+//! (who asks) and a connection; authorization is decided here, never only in
+//! resolvers. Nothing here knows about GraphQL.
+//!
+//! [`Actor`]: crate::auth::Actor
+pub mod accounts;
+pub mod audit;
+pub mod demo;
+pub mod leads;
+pub mod page;
+pub mod throttle;
+pub mod users;
