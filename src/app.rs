@@ -39,11 +39,16 @@ pub struct Application {
 }
 
 /// Connects and, unless told not to, applies pending migrations.
-pub async fn connect(settings: &Settings, migrate: bool) -> Result<DatabaseConnection, StartupError> {
+pub async fn connect(
+    settings: &Settings,
+    migrate: bool,
+) -> Result<DatabaseConnection, StartupError> {
     settings.validate().map_err(StartupError)?;
     let db = db::connect(settings).await?;
     if migrate {
-        Migrator::up(&db, None).await.map_err(|err| StartupError(format!("applying migrations failed: {err}")))?;
+        Migrator::up(&db, None)
+            .await
+            .map_err(|err| StartupError(format!("applying migrations failed: {err}")))?;
     }
     Ok(db)
 }
@@ -54,7 +59,10 @@ impl Application {
         Self::with_connection(settings, db).await
     }
 
-    pub async fn with_connection(settings: Settings, db: DatabaseConnection) -> Result<Self, StartupError> {
+    pub async fn with_connection(
+        settings: Settings,
+        db: DatabaseConnection,
+    ) -> Result<Self, StartupError> {
         let secret = signing_secret(&settings)?;
         let decoy_hash = tokio::task::spawn_blocking(password::decoy_hash)
             .await
@@ -71,9 +79,12 @@ impl Application {
             settings: settings.clone(),
         };
         let schema = build_schema(api.clone(), settings.introspection_enabled());
-        let listener = TcpListener::bind(settings.bind)
-            .await
-            .map_err(|err| StartupError(format!("cannot listen on {} (LEADSCORE_BIND): {err}", settings.bind)))?;
+        let listener = TcpListener::bind(settings.bind).await.map_err(|err| {
+            StartupError(format!(
+                "cannot listen on {} (LEADSCORE_BIND): {err}",
+                settings.bind
+            ))
+        })?;
         let state = AppState {
             schema,
             api,
@@ -84,7 +95,9 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or(self.state.settings.bind)
+        self.listener
+            .local_addr()
+            .unwrap_or(self.state.settings.bind)
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -93,7 +106,9 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 
@@ -126,7 +141,9 @@ fn signing_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
         return Ok(key.as_bytes().to_vec());
     }
     let Some(db_path) = settings.sqlite_path() else {
-        tracing::warn!("SECRET_KEY is not set: using a random key for this process only; tokens end with it");
+        tracing::warn!(
+            "SECRET_KEY is not set: using a random key for this process only; tokens end with it"
+        );
         return Ok(token::new_opaque_secret().into_bytes());
     };
     let key_path = db_path.with_extension("secret_key");

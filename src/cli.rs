@@ -15,7 +15,11 @@ use crate::{
 };
 
 #[derive(Parser, Debug)]
-#[command(name = "leadscore", version, about = "GraphQL API for sales teams: which lead to call next")]
+#[command(
+    name = "leadscore",
+    version,
+    about = "GraphQL API for sales teams: which lead to call next"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
@@ -87,7 +91,10 @@ pub enum UserAction {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
-    let result = match cli.command.unwrap_or(Command::Serve { demo: false, no_migrate: false }) {
+    let result = match cli.command.unwrap_or(Command::Serve {
+        demo: false,
+        no_migrate: false,
+    }) {
         Command::Serve { demo, no_migrate } => serve(cli.settings, demo, !no_migrate).await,
         Command::Demo => seed_demo(&cli.settings).await,
         Command::Migrate { action } => migrate(&cli.settings, action).await,
@@ -95,7 +102,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             print!("{}", crate::graphql::sdl());
             Ok(())
         }
-        Command::User { action: UserAction::Create { email, name, role } } => create_user(&cli.settings, email, name, role).await,
+        Command::User {
+            action: UserAction::Create { email, name, role },
+        } => create_user(&cli.settings, email, name, role).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,16 +122,28 @@ fn describe(err: AppError) -> String {
 }
 
 async fn serve(settings: Settings, demo_data: bool, migrate: bool) -> Result<(), String> {
-    let app = Application::build(settings.clone(), migrate).await.map_err(|e| e.0)?;
+    let app = Application::build(settings.clone(), migrate)
+        .await
+        .map_err(|e| e.0)?;
     if demo_data {
-        report_demo(demo::seed(app.db(), settings.is_production()).await.map_err(describe)?);
+        report_demo(
+            demo::seed(app.db(), settings.is_production())
+                .await
+                .map_err(describe)?,
+        );
     }
     let addr = app.local_addr();
-    let host = if addr.ip().is_unspecified() { "localhost".to_string() } else { addr.ip().to_string() };
+    let host = if addr.ip().is_unspecified() {
+        "localhost".to_string()
+    } else {
+        addr.ip().to_string()
+    };
     let base = format!("http://{host}:{}", addr.port());
     tracing::info!(database = %settings.database_url.as_deref().map_or("embedded SQLite (leadscore.db)", |_| "DATABASE_URL"), "leadscore listening on {base}");
     eprintln!("\n  leadscore is running.\n  GraphiQL:  {base}/graphiql\n  GraphQL:   {base}/graphql  (websocket: ws://{host}:{}/graphql/ws)\n  Health:    {base}/health.json\n", addr.port());
-    app.run_until_stopped().await.map_err(|e| format!("server error: {e}"))
+    app.run_until_stopped()
+        .await
+        .map_err(|e| format!("server error: {e}"))
 }
 
 fn report_demo(outcome: demo::Outcome) {
@@ -130,13 +151,17 @@ fn report_demo(outcome: demo::Outcome) {
         demo::Outcome::Seeded { users, leads } => {
             tracing::warn!(users, leads, "DEMO DATA seeded: users admin@, manager@, rep1@, rep2@example.com share the PUBLIC password '{}'. Never use this database for real work.", demo::DEMO_PASSWORD)
         }
-        demo::Outcome::AlreadyHasUsers => tracing::info!("the database already has users: demo data not added"),
+        demo::Outcome::AlreadyHasUsers => {
+            tracing::info!("the database already has users: demo data not added")
+        }
     }
 }
 
 async fn seed_demo(settings: &Settings) -> Result<(), String> {
     if settings.is_production() {
-        return Err("demo data is refused when LEADSCORE_ENV=production: its passwords are public".into());
+        return Err(
+            "demo data is refused when LEADSCORE_ENV=production: its passwords are public".into(),
+        );
     }
     let db = app::connect(settings, true).await.map_err(|e| e.0)?;
     report_demo(demo::seed(&db, false).await.map_err(describe)?);
@@ -160,7 +185,12 @@ async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), Strin
     Ok(())
 }
 
-async fn create_user(settings: &Settings, email: String, name: String, role: RoleArg) -> Result<(), String> {
+async fn create_user(
+    settings: &Settings,
+    email: String,
+    name: String,
+    role: RoleArg,
+) -> Result<(), String> {
     let role = match role {
         RoleArg::Admin => Role::Admin,
         RoleArg::Manager => Role::Manager,
@@ -168,18 +198,32 @@ async fn create_user(settings: &Settings, email: String, name: String, role: Rol
     };
     eprint!("Password for {email} (8 to 128 characters), then Enter: ");
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     let email = Email::parse("--email", &email).map_err(describe)?;
     let name = accounts::full_name("--name", &name).map_err(describe)?;
     password::validate("password", &password).map_err(describe)?;
     let db = app::connect(settings, true).await.map_err(|e| e.0)?;
     let hash = password::hash(password).await.map_err(describe)?;
-    let user = accounts::insert_user(&db, email, name, role, hash, "--email").await.map_err(describe)?;
-    let actor = Actor::from_user(&user, None);
-    crate::service::audit::record(&db, crate::service::audit::AuditEntry::new("user.created").entity("user", actor.user_id).subject(&user.email).details(serde_json::json!({ "role": user.role, "via": "cli" })))
+    let user = accounts::insert_user(&db, email, name, role, hash, "--email")
         .await
         .map_err(describe)?;
-    println!("created {} ({:?}) with id {}", user.email, user.role, user.id);
+    let actor = Actor::from_user(&user, None);
+    crate::service::audit::record(
+        &db,
+        crate::service::audit::AuditEntry::new("user.created")
+            .entity("user", actor.user_id)
+            .subject(&user.email)
+            .details(serde_json::json!({ "role": user.role, "via": "cli" })),
+    )
+    .await
+    .map_err(describe)?;
+    println!(
+        "created {} ({:?}) with id {}",
+        user.email, user.role, user.id
+    );
     Ok(())
 }

@@ -32,18 +32,34 @@ pub struct Settings {
     #[arg(long, env = "SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<String>,
 
-    #[arg(long = "env", env = "LEADSCORE_ENV", value_enum, default_value = "development", global = true)]
+    #[arg(
+        long = "env",
+        env = "LEADSCORE_ENV",
+        value_enum,
+        default_value = "development",
+        global = true
+    )]
     pub environment: Environment,
 
     /// Address the HTTP server listens on.
-    #[arg(long, env = "LEADSCORE_BIND", default_value = "127.0.0.1:8000", global = true)]
+    #[arg(
+        long,
+        env = "LEADSCORE_BIND",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
     pub bind: SocketAddr,
 
     /// Origins allowed to call the API from a browser (comma-separated). Empty: none.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
     pub allowed_origins: Vec<String>,
 
-    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
     pub request_timeout_secs: u64,
 
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
@@ -56,7 +72,12 @@ pub struct Settings {
     #[arg(long, env = "DB_MIN_CONNECTIONS", default_value_t = 0, global = true)]
     pub db_min_connections: u32,
 
-    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true)]
+    #[arg(
+        long,
+        env = "DB_ACQUIRE_TIMEOUT_SECS",
+        default_value_t = 5,
+        global = true
+    )]
     pub db_acquire_timeout_secs: u64,
 
     /// Retries of a transient connection failure at start-up (backoff from 0.5 s,
@@ -80,7 +101,13 @@ pub struct Settings {
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_forwarded_for: bool,
 
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 
@@ -143,10 +170,12 @@ impl Settings {
     /// Rules no single flag can check. Each message names the setting and the fix.
     pub fn validate(&self) -> Result<(), String> {
         if self.is_production() && self.database_url.is_none() {
-            return Err("DATABASE_URL is not set and LEADSCORE_ENV=production: refusing to fall back \
+            return Err(
+                "DATABASE_URL is not set and LEADSCORE_ENV=production: refusing to fall back \
                  to the embedded SQLite file. Set DATABASE_URL to your PostgreSQL URL, e.g. \
                  postgres://user:password@db.internal:5432/leadscore."
-                .into());
+                    .into(),
+            );
         }
         let needs_key = self.is_postgres() || self.is_production();
         match &self.secret_key {

@@ -7,7 +7,9 @@
 //! cause and the fix.
 use std::{fmt, time::Duration};
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
+};
 use serde::Serialize;
 use url::Url;
 
@@ -33,7 +35,10 @@ impl FailureClass {
     /// Failures that may go away on their own (the database is still starting,
     /// DNS is still propagating) and are worth retrying.
     pub fn is_transient(self) -> bool {
-        matches!(self, Self::DnsFailure | Self::ConnectionRefused | Self::Timeout)
+        matches!(
+            self,
+            Self::DnsFailure | Self::ConnectionRefused | Self::Timeout
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -78,7 +83,10 @@ struct Target {
 
 impl Target {
     fn describe(&self) -> String {
-        let port = self.port.map(|p| p.to_string()).unwrap_or_else(|| "default".into());
+        let port = self
+            .port
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "default".into());
         format!(
             "{} ({}) points at scheme '{}', host '{}', port {}",
             self.source, self.redacted, self.scheme, self.host, port
@@ -175,13 +183,24 @@ fn parse_target(settings: &Settings) -> Result<Target, Diagnosis> {
     }
 }
 
-async fn check_dns(target: &Target) -> Result<(), Diagnosis> {
+/// Resolves the host and opens a TCP connection before the driver does, so
+/// DNS failures, refused connections and timeouts are told apart exactly
+/// (the pool would report all three as a timeout).
+async fn check_reachable(target: &Target) -> Result<(), Diagnosis> {
     let port = target.port.unwrap_or(5432);
     let host = target.host.trim_start_matches('[').trim_end_matches(']');
-    let lookup = tokio::time::timeout(Duration::from_secs(5), tokio::net::lookup_host((host, port))).await;
-    match lookup.map(|found| found.map(|mut addrs| addrs.next().is_some())) {
-        Ok(Ok(true)) => Ok(()),
-        Ok(_) => Err(diagnosis(
+    let lookup = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::net::lookup_host((host, port)),
+    )
+    .await;
+    let addrs: Vec<_> = match lookup {
+        Ok(Ok(addrs)) => addrs.collect(),
+        Ok(Err(_)) => Vec::new(),
+        Err(_) => return Err(timeout(&target.describe())),
+    };
+    if addrs.is_empty() {
+        return Err(diagnosis(
             FailureClass::DnsFailure,
             format!(
                 "{}, and host '{}' does not resolve (DNS). Check the host name for typos, and on a \
@@ -190,32 +209,51 @@ async fn check_dns(target: &Target) -> Result<(), Diagnosis> {
                 target.describe(),
                 target.host
             ),
-        )),
-        Err(_) => Err(diagnosis(
-            FailureClass::Timeout,
-            format!("{}, and resolving host '{}' timed out.", target.describe(), target.host),
-        )),
+        ));
     }
+    let mut refused = false;
+    for addr in addrs {
+        match tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(addr))
+            .await
+        {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(err)) if err.kind() == std::io::ErrorKind::ConnectionRefused => refused = true,
+            Ok(Err(_)) | Err(_) => {}
+        }
+    }
+    Err(if refused {
+        refused_diagnosis(&target.describe())
+    } else {
+        timeout(&target.describe())
+    })
+}
+
+fn refused_diagnosis(what: &str) -> Diagnosis {
+    diagnosis(
+        FailureClass::ConnectionRefused,
+        format!("{what}, and the connection was refused: nothing listens there. Start the database, or fix the host and port."),
+    )
 }
 
 fn classify(target: &Target, err: &DbErr) -> Diagnosis {
     use sea_orm::sqlx::Error as Sqlx;
     let what = target.describe();
     let sqlx = match err {
-        DbErr::Conn(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.clone()),
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.clone()),
         _ => None,
     };
     let Some(sqlx) = sqlx else {
-        return diagnosis(FailureClass::Other, format!("{what}, and connecting failed: {err}."));
+        return diagnosis(
+            FailureClass::Other,
+            format!("{what}, and connecting failed: {err}."),
+        );
     };
     match &*sqlx {
-        Sqlx::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => diagnosis(
-            FailureClass::ConnectionRefused,
-            format!(
-                "{what}, and the connection was refused: nothing listens there. Start the \
-                 database, or fix the host and port."
-            ),
-        ),
+        Sqlx::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            refused_diagnosis(&what)
+        }
         Sqlx::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => timeout(&what),
         Sqlx::PoolTimedOut => timeout(&what),
         Sqlx::Tls(e) => diagnosis(
@@ -271,7 +309,10 @@ fn classify(target: &Target, err: &DbErr) -> Diagnosis {
         other if target.scheme == "sqlite" && other.to_string().contains("unable to open") => {
             cannot_open(&what)
         }
-        other => diagnosis(FailureClass::Other, format!("{what}, and connecting failed: {other}.")),
+        other => diagnosis(
+            FailureClass::Other,
+            format!("{what}, and connecting failed: {other}."),
+        ),
     }
 }
 
@@ -339,15 +380,20 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, Diagnosi
     }
 }
 
-async fn try_connect(settings: &Settings, target: &Target) -> Result<DatabaseConnection, Diagnosis> {
+async fn try_connect(
+    settings: &Settings,
+    target: &Target,
+) -> Result<DatabaseConnection, Diagnosis> {
     if target.scheme != "sqlite" {
-        check_dns(target).await?;
+        check_reachable(target).await?;
     }
     let db = Database::connect(connect_options(settings))
         .await
         .map_err(|err| classify(target, &err))?;
     // The pool may connect lazily; one round trip proves the credentials.
-    db.execute_unprepared("SELECT 1").await.map_err(|err| classify(target, &err))?;
+    db.execute_unprepared("SELECT 1")
+        .await
+        .map_err(|err| classify(target, &err))?;
     Ok(db)
 }
 

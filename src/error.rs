@@ -89,8 +89,13 @@ impl From<AppError> for async_graphql::Error {
         ext.set("code", err.code());
         match &err {
             AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
-            AppError::Conflict { existing_id: Some(id), .. } => ext.set("existingId", id.to_string()),
-            AppError::TooManyRequests { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
+            AppError::Conflict {
+                existing_id: Some(id),
+                ..
+            } => ext.set("existingId", id.to_string()),
+            AppError::TooManyRequests { retry_after_secs } => {
+                ext.set("retryAfter", *retry_after_secs)
+            }
             _ => {}
         }
         gql
@@ -125,5 +130,8 @@ pub fn is_connection_failure(err: &DbErr) -> bool {
 
 /// True when the error is a unique-constraint violation on either backend.
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }

@@ -9,7 +9,10 @@ fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = cli::Cli::parse();
     telemetry::init(cli.settings.log_format);
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime.block_on(cli::run(cli)),
         Err(err) => {
             eprintln!("leadscore: cannot start the async runtime: {err}");

@@ -7,7 +7,8 @@ use crate::config::LogFormat;
 const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,tower_http=info";
 
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second init (tests, tools) is harmless: the first subscriber stays.
     let _ = match format {

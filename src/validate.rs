@@ -9,7 +9,12 @@ pub struct Email(String);
 impl Email {
     pub fn parse(field: &str, raw: &str) -> AppResult<Self> {
         let email = raw.trim().to_lowercase();
-        let bad = |why: &str| Err(AppError::bad_input(field, format!("'{}' is not a valid email address: {why}", raw.trim())));
+        let bad = |why: &str| {
+            Err(AppError::bad_input(
+                field,
+                format!("'{}' is not a valid email address: {why}", raw.trim()),
+            ))
+        };
         if email.is_empty() {
             return Err(AppError::bad_input(field, "email is required"));
         }
@@ -22,11 +27,22 @@ impl Email {
         if local.is_empty() || local.len() > 64 || local.contains('@') {
             return bad("the part before '@' must be 1 to 64 characters");
         }
-        if email.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | ':' | '\\' | '"' | '[' | ']')) {
+        if email.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(
+                    c,
+                    '<' | '>' | '(' | ')' | ',' | ';' | ':' | '\\' | '"' | '[' | ']'
+                )
+        }) {
             return bad("contains characters not allowed in an address");
         }
         let labels: Vec<&str> = domain.split('.').collect();
-        if labels.len() < 2 || labels.iter().any(|l| l.is_empty() || l.len() > 63 || l.starts_with('-') || l.ends_with('-')) {
+        if labels.len() < 2
+            || labels
+                .iter()
+                .any(|l| l.is_empty() || l.len() > 63 || l.starts_with('-') || l.ends_with('-'))
+        {
             return bad("the domain must look like example.com");
         }
         Ok(Self(email))
@@ -45,13 +61,25 @@ impl Email {
 pub fn text(field: &str, raw: &str, max_chars: usize) -> AppResult<String> {
     let value = raw.trim();
     if value.is_empty() {
-        return Err(AppError::bad_input(field, format!("{field} must not be empty")));
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must not be empty"),
+        ));
     }
     if value.chars().count() > max_chars {
-        return Err(AppError::bad_input(field, format!("{field} must be at most {max_chars} characters")));
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} must be at most {max_chars} characters"),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(AppError::bad_input(field, format!("{field} contains control characters")));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(AppError::bad_input(
+            field,
+            format!("{field} contains control characters"),
+        ));
     }
     Ok(value.to_string())
 }
@@ -62,12 +90,25 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(Email::parse("email", "  Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
+        assert_eq!(
+            Email::parse("email", "  Ana@Example.COM ")
+                .unwrap()
+                .as_str(),
+            "ana@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused_with_the_field_name() {
-        for raw in ["", "no-at-sign", "a@b", "a b@example.com", "@example.com", "a@-x.com", "a@@example.com"] {
+        for raw in [
+            "",
+            "no-at-sign",
+            "a@b",
+            "a b@example.com",
+            "@example.com",
+            "a@-x.com",
+            "a@@example.com",
+        ] {
             match Email::parse("input.email", raw) {
                 Err(AppError::BadUserInput { field, .. }) => assert_eq!(field, "input.email"),
                 other => panic!("{raw:?} gave {other:?}"),

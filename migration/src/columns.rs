@@ -48,10 +48,17 @@ pub async fn index(
 /// Raw DDL that reads the same on SQLite and PostgreSQL (partial and
 /// expression indexes, which the statement builder does not express).
 pub async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
-    manager.get_connection().execute_unprepared(sql).await.map(|_| ())
+    manager
+        .get_connection()
+        .execute_unprepared(sql)
+        .await
+        .map(|_| ())
 }
 
-pub async fn drop_tables(manager: &SchemaManager<'_>, tables: &[&'static str]) -> Result<(), DbErr> {
+pub async fn drop_tables(
+    manager: &SchemaManager<'_>,
+    tables: &[&'static str],
+) -> Result<(), DbErr> {
     for table in tables {
         manager
             .drop_table(Table::drop().table(*table).if_exists().take())

@@ -28,7 +28,11 @@ impl MigrationTrait for Migration {
             )
             .await?;
         // Case-insensitive uniqueness: emails are also stored lower-cased.
-        exec(manager, "CREATE UNIQUE INDEX ux_users_email_lower ON users (lower(email))").await?;
+        exec(
+            manager,
+            "CREATE UNIQUE INDEX ux_users_email_lower ON users (lower(email))",
+        )
+        .await?;
         index(manager, "users", &["role", "is_active"]).await?;
 
         manager
@@ -43,7 +47,12 @@ impl MigrationTrait for Migration {
                     .col(at("expires_at"))
                     .col(at_null("used_at"))
                     .col(at_null("revoked_at"))
-                    .foreign_key(&mut fk("refresh_tokens", "user_id", "users", ForeignKeyAction::Cascade))
+                    .foreign_key(&mut fk(
+                        "refresh_tokens",
+                        "user_id",
+                        "users",
+                        ForeignKeyAction::Cascade,
+                    ))
                     .take(),
             )
             .await?;
@@ -63,7 +72,12 @@ impl MigrationTrait for Migration {
                     .col(at("created_at"))
                     .col(at_null("last_used_at"))
                     .col(at_null("revoked_at"))
-                    .foreign_key(&mut fk("api_keys", "created_by", "users", ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "api_keys",
+                        "created_by",
+                        "users",
+                        ForeignKeyAction::SetNull,
+                    ))
                     .take(),
             )
             .await?;
@@ -82,7 +96,12 @@ impl MigrationTrait for Migration {
                     .col(string_len_null("subject", 254))
                     .col(string_len_null("ip", 64))
                     .col(json_null("details"))
-                    .foreign_key(&mut fk("audit_log", "actor_id", "users", ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "audit_log",
+                        "actor_id",
+                        "users",
+                        ForeignKeyAction::SetNull,
+                    ))
                     .take(),
             )
             .await?;
@@ -96,6 +115,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_tables(manager, &["audit_log", "api_keys", "refresh_tokens", "users"]).await
+        drop_tables(
+            manager,
+            &["audit_log", "api_keys", "refresh_tokens", "users"],
+        )
+        .await
     }
 }

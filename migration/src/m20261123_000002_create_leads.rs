@@ -44,7 +44,12 @@ impl MigrationTrait for Migration {
                     .col(at_null("last_activity_at"))
                     .col(uuid_null("created_by"))
                     .col(at_null("deleted_at"))
-                    .foreign_key(&mut fk("leads", "created_by", "users", ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "leads",
+                        "created_by",
+                        "users",
+                        ForeignKeyAction::SetNull,
+                    ))
                     .take(),
             )
             .await?;
@@ -62,7 +67,11 @@ impl MigrationTrait for Migration {
         ] {
             index(manager, "leads", columns).await?;
         }
-        exec(manager, "CREATE INDEX ix_leads_email_lower ON leads (lower(email))").await?;
+        exec(
+            manager,
+            "CREATE INDEX ix_leads_email_lower ON leads (lower(email))",
+        )
+        .await?;
         if manager.get_database_backend() == DatabaseBackend::Postgres {
             exec(manager, "CREATE EXTENSION IF NOT EXISTS pg_trgm").await?;
             exec(
@@ -104,12 +113,27 @@ impl MigrationTrait for Migration {
                     .col(text("summary"))
                     .col(at("occurred_at"))
                     .col(at("created_at"))
-                    .foreign_key(&mut fk("lead_activities", "lead_id", "leads", ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("lead_activities", "actor_id", "users", ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "lead_activities",
+                        "lead_id",
+                        "leads",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "lead_activities",
+                        "actor_id",
+                        "users",
+                        ForeignKeyAction::SetNull,
+                    ))
                     .take(),
             )
             .await?;
-        index(manager, "lead_activities", &["lead_id", "occurred_at", "id"]).await?;
+        index(
+            manager,
+            "lead_activities",
+            &["lead_id", "occurred_at", "id"],
+        )
+        .await?;
         index(manager, "lead_activities", &["actor_id"]).await?;
 
         manager
@@ -123,8 +147,18 @@ impl MigrationTrait for Migration {
                     .col(at("created_at"))
                     .col(at("updated_at"))
                     .col(at_null("deleted_at"))
-                    .foreign_key(&mut fk("lead_notes", "lead_id", "leads", ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("lead_notes", "author_id", "users", ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "lead_notes",
+                        "lead_id",
+                        "leads",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "lead_notes",
+                        "author_id",
+                        "users",
+                        ForeignKeyAction::SetNull,
+                    ))
                     .take(),
             )
             .await?;
@@ -144,9 +178,24 @@ impl MigrationTrait for Migration {
                     .col(at("assigned_at"))
                     .col(at_null("completed_at"))
                     .col(text_null("outcome"))
-                    .foreign_key(&mut fk("assignments", "lead_id", "leads", ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("assignments", "assignee_id", "users", ForeignKeyAction::Restrict))
-                    .foreign_key(&mut fk("assignments", "assigned_by", "users", ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "assignments",
+                        "lead_id",
+                        "leads",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "assignments",
+                        "assignee_id",
+                        "users",
+                        ForeignKeyAction::Restrict,
+                    ))
+                    .foreign_key(&mut fk(
+                        "assignments",
+                        "assigned_by",
+                        "users",
+                        ForeignKeyAction::SetNull,
+                    ))
                     .take(),
             )
             .await?;
@@ -165,7 +214,13 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_tables(
             manager,
-            &["assignments", "lead_notes", "lead_activities", "inventory_items", "leads"],
+            &[
+                "assignments",
+                "lead_notes",
+                "lead_activities",
+                "inventory_items",
+                "leads",
+            ],
         )
         .await
     }

@@ -22,12 +22,27 @@ impl MigrationTrait for Migration {
                     .col(json("metadata"))
                     .col(uuid_null("api_key_id"))
                     .col(at("created_at"))
-                    .foreign_key(&mut fk("lead_engagement_events", "lead_id", "leads", ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("lead_engagement_events", "api_key_id", "api_keys", ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "lead_engagement_events",
+                        "lead_id",
+                        "leads",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "lead_engagement_events",
+                        "api_key_id",
+                        "api_keys",
+                        ForeignKeyAction::SetNull,
+                    ))
                     .take(),
             )
             .await?;
-        index(manager, "lead_engagement_events", &["lead_id", "occurred_at"]).await?;
+        index(
+            manager,
+            "lead_engagement_events",
+            &["lead_id", "occurred_at"],
+        )
+        .await?;
         index(manager, "lead_engagement_events", &["api_key_id"]).await?;
 
         manager
@@ -48,7 +63,12 @@ impl MigrationTrait for Migration {
                     .col(json("missing"))
                     .col(string_len("model_version", 32))
                     .col(at("scored_at"))
-                    .foreign_key(&mut fk("lead_scores", "lead_id", "leads", ForeignKeyAction::Cascade))
+                    .foreign_key(&mut fk(
+                        "lead_scores",
+                        "lead_id",
+                        "leads",
+                        ForeignKeyAction::Cascade,
+                    ))
                     .take(),
             )
             .await?;
@@ -66,8 +86,18 @@ impl MigrationTrait for Migration {
                     .col(json("evidence"))
                     .col(integer("position"))
                     .col(at("created_at"))
-                    .foreign_key(&mut fk("lead_insights", "lead_id", "leads", ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("lead_insights", "score_id", "lead_scores", ForeignKeyAction::Cascade))
+                    .foreign_key(&mut fk(
+                        "lead_insights",
+                        "lead_id",
+                        "leads",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "lead_insights",
+                        "score_id",
+                        "lead_scores",
+                        ForeignKeyAction::Cascade,
+                    ))
                     .take(),
             )
             .await?;
@@ -77,6 +107,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        drop_tables(manager, &["lead_insights", "lead_scores", "lead_engagement_events"]).await
+        drop_tables(
+            manager,
+            &["lead_insights", "lead_scores", "lead_engagement_events"],
+        )
+        .await
     }
 }

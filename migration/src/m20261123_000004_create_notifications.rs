@@ -21,8 +21,18 @@ impl MigrationTrait for Migration {
                     .col(uuid_null("lead_id"))
                     .col(at("created_at"))
                     .col(at_null("read_at"))
-                    .foreign_key(&mut fk("notifications", "user_id", "users", ForeignKeyAction::Cascade))
-                    .foreign_key(&mut fk("notifications", "lead_id", "leads", ForeignKeyAction::SetNull))
+                    .foreign_key(&mut fk(
+                        "notifications",
+                        "user_id",
+                        "users",
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .foreign_key(&mut fk(
+                        "notifications",
+                        "lead_id",
+                        "leads",
+                        ForeignKeyAction::SetNull,
+                    ))
                     .take(),
             )
             .await?;

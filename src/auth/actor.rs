@@ -47,12 +47,16 @@ impl Actor {
         if self.is_manager_or_admin() {
             Ok(())
         } else {
-            Err(AppError::Forbidden("only a manager or an admin may do this".into()))
+            Err(AppError::Forbidden(
+                "only a manager or an admin may do this".into(),
+            ))
         }
     }
 }
 
 /// For operations that need somebody signed in.
 pub fn require(actor: Option<&Actor>) -> AppResult<&Actor> {
-    actor.ok_or_else(|| AppError::Unauthenticated("sign in first: send Authorization: Bearer <accessToken>".into()))
+    actor.ok_or_else(|| {
+        AppError::Unauthenticated("sign in first: send Authorization: Bearer <accessToken>".into())
+    })
 }

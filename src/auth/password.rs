@@ -18,10 +18,16 @@ fn hasher() -> AppResult<Argon2<'static>> {
 pub fn validate(field: &str, password: &str) -> AppResult<()> {
     let len = password.chars().count();
     if len < MIN_LEN {
-        return Err(AppError::bad_input(field, format!("password must be at least {MIN_LEN} characters")));
+        return Err(AppError::bad_input(
+            field,
+            format!("password must be at least {MIN_LEN} characters"),
+        ));
     }
     if len > MAX_LEN {
-        return Err(AppError::bad_input(field, format!("password must be at most {MAX_LEN} characters")));
+        return Err(AppError::bad_input(
+            field,
+            format!("password must be at most {MAX_LEN} characters"),
+        ));
     }
     Ok(())
 }
@@ -49,11 +55,15 @@ pub async fn hash(password: String) -> AppResult<String> {
 pub async fn verify(password: String, hash: String) -> AppResult<bool> {
     let span = Span::current();
     tokio::task::spawn_blocking(move || {
-        span.in_scope(|| match hasher()?.verify_password(password.as_bytes(), hash.as_str()) {
-            Ok(()) => Ok(true),
-            Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
-            Err(err) => Err(AppError::internal(format!("stored password hash unusable: {err}"))),
-        })
+        span.in_scope(
+            || match hasher()?.verify_password(password.as_bytes(), hash.as_str()) {
+                Ok(()) => Ok(true),
+                Err(argon2::password_hash::Error::PasswordInvalid) => Ok(false),
+                Err(err) => Err(AppError::internal(format!(
+                    "stored password hash unusable: {err}"
+                ))),
+            },
+        )
     })
     .await
     .map_err(AppError::internal)?
@@ -73,7 +83,9 @@ mod tests {
     async fn a_hash_verifies_its_password_and_nothing_else() {
         let hash = hash("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify("correct horse battery".into(), hash.clone()).await.unwrap());
+        assert!(verify("correct horse battery".into(), hash.clone())
+            .await
+            .unwrap());
         assert!(!verify("correct horse battery!".into(), hash).await.unwrap());
     }
 

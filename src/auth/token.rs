@@ -118,7 +118,9 @@ mod tests {
     fn an_expired_token_is_rejected() {
         let keys = TokenKeys::new(&[7u8; 32]);
         let issued = Utc::now() - Duration::minutes(16);
-        let (token, _) = keys.issue(Uuid::now_v7(), Role::SalesRep, 0, Uuid::now_v7(), issued).unwrap();
+        let (token, _) = keys
+            .issue(Uuid::now_v7(), Role::SalesRep, 0, Uuid::now_v7(), issued)
+            .unwrap();
         assert!(keys.verify(&token).is_none());
     }
 }

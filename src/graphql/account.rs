@@ -41,22 +41,41 @@ impl AccountMutation {
             password: input.password,
             full_name: input.full_name,
         };
-        let session = accounts::register(&api.db, &api.auth, input, ctx.client_ip().as_deref()).await?;
+        let session =
+            accounts::register(&api.db, &api.auth, input, ctx.client_ip().as_deref()).await?;
         Ok(session.into())
     }
 
     /// A wrong password and an unknown email get the same answer in the same
     /// time. Five failures in 15 minutes throttle the account and the client IP.
-    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> Result<AuthPayload> {
         let api = ctx.api();
-        let session = accounts::login(&api.db, &api.auth, &email, password, ctx.client_ip().as_deref()).await?;
+        let session = accounts::login(
+            &api.db,
+            &api.auth,
+            &email,
+            password,
+            ctx.client_ip().as_deref(),
+        )
+        .await?;
         Ok(session.into())
     }
 
     /// Trades a refresh token (single use) for a new access and refresh token.
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
         let api = ctx.api();
-        let session = accounts::refresh(&api.db, &api.auth, &refresh_token, ctx.client_ip().as_deref()).await?;
+        let session = accounts::refresh(
+            &api.db,
+            &api.auth,
+            &refresh_token,
+            ctx.client_ip().as_deref(),
+        )
+        .await?;
         Ok(session.into())
     }
 
@@ -67,9 +86,21 @@ impl AccountMutation {
     }
 
     /// Ends every session of the signed-in user and returns a new one.
-    async fn change_password(&self, ctx: &Context<'_>, current_password: String, new_password: String) -> Result<AuthPayload> {
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<AuthPayload> {
         let api = ctx.api();
-        let session = accounts::change_password(&api.db, &api.auth, ctx.actor()?, current_password, new_password).await?;
+        let session = accounts::change_password(
+            &api.db,
+            &api.auth,
+            ctx.actor()?,
+            current_password,
+            new_password,
+        )
+        .await?;
         Ok(session.into())
     }
 }

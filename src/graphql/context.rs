@@ -48,6 +48,8 @@ impl ContextExt for Context<'_> {
     }
 
     fn client_ip(&self) -> Option<String> {
-        self.meta().and_then(|m| m.client_ip).map(|ip| ip.to_string())
+        self.meta()
+            .and_then(|m| m.client_ip)
+            .map(|ip| ip.to_string())
     }
 }

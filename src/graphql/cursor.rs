@@ -16,7 +16,10 @@ pub fn decode(field: &str, cursor: &str) -> AppResult<Uuid> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix(PREFIX).and_then(|id| Uuid::parse_str(id).ok()))
+        .and_then(|text| {
+            text.strip_prefix(PREFIX)
+                .and_then(|id| Uuid::parse_str(id).ok())
+        })
         .ok_or_else(|| AppError::bad_input(field, "not a cursor this API issued"))
 }
 

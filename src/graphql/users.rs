@@ -50,7 +50,8 @@ pub struct UserConnectionFields {
 pub type UserConnection = Connection<String, User, UserConnectionFields, EmptyFields>;
 
 pub fn parse_id(field: &str, id: &ID) -> AppResult<uuid::Uuid> {
-    uuid::Uuid::parse_str(id.as_str()).map_err(|_| AppError::bad_input(field, "not an id this API issued"))
+    uuid::Uuid::parse_str(id.as_str())
+        .map_err(|_| AppError::bad_input(field, "not an id this API issued"))
 }
 
 #[derive(Default)]
@@ -59,11 +60,20 @@ pub struct UserQuery;
 #[Object]
 impl UserQuery {
     /// Users, in sign-up order (managers and admins). `first` is capped at 100.
-    async fn users(&self, ctx: &Context<'_>, filter: Option<UserFilter>, first: Option<i32>, after: Option<String>) -> Result<UserConnection> {
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<UserFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<UserConnection> {
         let filter = filter.unwrap_or_default();
         let page = PageRequest {
             first: first.map(|n| n.max(0) as u64),
-            after: after.as_deref().map(|c| cursor::decode("after", c)).transpose()?,
+            after: after
+                .as_deref()
+                .map(|c| cursor::decode("after", c))
+                .transpose()?,
         };
         let filter = ServiceFilter {
             role: filter.role.map(Into::into),
@@ -71,8 +81,18 @@ impl UserQuery {
             search: filter.search,
         };
         let page = users::list(&ctx.api().db, ctx.actor()?, filter, page).await?;
-        let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, UserConnectionFields { total_count: page.total_count });
-        connection.edges.extend(page.items.into_iter().map(|u| Edge::new(cursor::encode(u.id), User(u))));
+        let mut connection = Connection::with_additional_fields(
+            page.has_previous_page,
+            page.has_next_page,
+            UserConnectionFields {
+                total_count: page.total_count,
+            },
+        );
+        connection.edges.extend(
+            page.items
+                .into_iter()
+                .map(|u| Edge::new(cursor::encode(u.id), User(u))),
+        );
         Ok(connection)
     }
 
@@ -96,7 +116,9 @@ impl UserMutation {
             role: input.role.into(),
             password: input.password,
         };
-        Ok(User(users::create(&ctx.api().db, ctx.actor()?, input).await?))
+        Ok(User(
+            users::create(&ctx.api().db, ctx.actor()?, input).await?,
+        ))
     }
 
     /// Admins only. The last active admin cannot be demoted.
@@ -107,18 +129,24 @@ impl UserMutation {
             full_name: input.full_name,
             role: input.role.map(Into::into),
         };
-        Ok(User(users::update(&ctx.api().db, ctx.actor()?, id, input).await?))
+        Ok(User(
+            users::update(&ctx.api().db, ctx.actor()?, id, input).await?,
+        ))
     }
 
     /// Admins only. Ends all the user's sessions at once; the last active admin cannot be deactivated.
     async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = parse_id("id", &id)?;
-        Ok(User(users::set_active(&ctx.api().db, ctx.actor()?, id, false).await?))
+        Ok(User(
+            users::set_active(&ctx.api().db, ctx.actor()?, id, false).await?,
+        ))
     }
 
     /// Admins only.
     async fn reactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = parse_id("id", &id)?;
-        Ok(User(users::set_active(&ctx.api().db, ctx.actor()?, id, true).await?))
+        Ok(User(
+            users::set_active(&ctx.api().db, ctx.actor()?, id, true).await?,
+        ))
     }
 }

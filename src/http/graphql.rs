@@ -1,7 +1,9 @@
 //! `POST /graphql` and `GET /graphql`, per the GraphQL-over-HTTP spec.
 use std::net::SocketAddr;
 
-use async_graphql::{http::GraphiQLSource, parser::types::OperationType, Response as GqlResponse, ServerError};
+use async_graphql::{
+    http::GraphiQLSource, parser::types::OperationType, Response as GqlResponse, ServerError,
+};
 use async_graphql_axum::GraphQLRequest;
 use axum::{
     extract::{ConnectInfo, State},
@@ -18,23 +20,49 @@ pub async fn graphiql(State(state): State<AppState>) -> Response {
     if !state.settings.graphiql_enabled() {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql/ws").title("leadscore GraphiQL").finish()).into_response()
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("leadscore GraphiQL")
+            .finish(),
+    )
+    .into_response()
 }
 
 /// The actor behind an `Authorization` header. No header is an anonymous
 /// request; a header that does not verify is an error, never anonymous.
-pub async fn actor_from_header(state: &AppState, value: Option<&str>) -> Result<Option<Actor>, AppError> {
+pub async fn actor_from_header(
+    state: &AppState,
+    value: Option<&str>,
+) -> Result<Option<Actor>, AppError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
-        return Err(AppError::Unauthenticated("unsupported Authorization scheme: send Authorization: Bearer <accessToken>".into()));
+    let Some(token) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+    else {
+        return Err(AppError::Unauthenticated(
+            "unsupported Authorization scheme: send Authorization: Bearer <accessToken>".into(),
+        ));
     };
-    accounts::authenticate(&state.api.db, &state.api.auth.keys, token.trim()).await.map(Some)
+    accounts::authenticate(&state.api.db, &state.api.auth.keys, token.trim())
+        .await
+        .map(Some)
 }
 
-pub async fn handle(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, method: Method, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+pub async fn handle(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if method == Method::GET && accept.contains("text/html") && state.settings.graphiql_enabled() {
         return graphiql(State(state)).await;
     }
@@ -43,11 +71,19 @@ pub async fn handle(State(state): State<AppState>, ConnectInfo(peer): ConnectInf
     if method == Method::GET && is_mutation(&mut request) {
         // GET must be safe: mutations only over POST (GraphQL over HTTP, 405).
         let error = ServerError::new("mutations are only accepted over POST", None);
-        let mut response = render(GqlResponse::from_errors(vec![error]), wants_graphql_json, StatusCode::METHOD_NOT_ALLOWED);
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut response = render(
+            GqlResponse::from_errors(vec![error]),
+            wants_graphql_json,
+            StatusCode::METHOD_NOT_ALLOWED,
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let actor = match actor_from_header(&state, authorization).await {
         Ok(actor) => actor,
         Err(err) => {
@@ -56,9 +92,16 @@ pub async fn handle(State(state): State<AppState>, ConnectInfo(peer): ConnectInf
                 _ => StatusCode::UNAUTHORIZED,
             };
             let error: async_graphql::Error = err.into();
-            let mut response = render(GqlResponse::from_errors(vec![error.into_server_error(Default::default())]), wants_graphql_json, status);
+            let mut response = render(
+                GqlResponse::from_errors(vec![error.into_server_error(Default::default())]),
+                wants_graphql_json,
+                status,
+            );
             if status == StatusCode::UNAUTHORIZED {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
             }
             return response;
         }
@@ -69,7 +112,10 @@ pub async fn handle(State(state): State<AppState>, ConnectInfo(peer): ConnectInf
     };
     let response = state.schema.execute(request.data(meta)).await;
     // A request that failed before execution (syntax, validation) has no data.
-    let status = if wants_graphql_json && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
+    let status = if wants_graphql_json
+        && response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+    {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -84,8 +130,12 @@ fn is_mutation(request: &mut async_graphql::Request) -> bool {
     };
     let mut operations = doc.operations.iter();
     match name {
-        Some(name) => operations.any(|(n, op)| n.map(|n| n.as_str()) == Some(name.as_str()) && op.node.ty == OperationType::Mutation),
-        None => operations.next().is_some_and(|(_, op)| op.node.ty == OperationType::Mutation),
+        Some(name) => operations.any(|(n, op)| {
+            n.map(|n| n.as_str()) == Some(name.as_str()) && op.node.ty == OperationType::Mutation
+        }),
+        None => operations
+            .next()
+            .is_some_and(|(_, op)| op.node.ty == OperationType::Mutation),
     }
 }
 
@@ -110,6 +160,15 @@ fn render(response: GqlResponse, graphql_json: bool, status: StatusCode) -> Resp
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let content_type = if graphql_json { GRAPHQL_RESPONSE_JSON } else { "application/json" };
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))], body).into_response()
+    let content_type = if graphql_json {
+        GRAPHQL_RESPONSE_JSON
+    } else {
+        "application/json"
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+        body,
+    )
+        .into_response()
 }

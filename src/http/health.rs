@@ -21,7 +21,12 @@ async fn probe(state: &AppState) -> Result<(), db::Diagnosis> {
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match probe(&state).await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Err(diag) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": { "class": diag.class, "message": diag.message } }))),
+        Err(diag) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(
+                json!({ "status": "unavailable", "database": { "class": diag.class, "message": diag.message } }),
+            ),
+        ),
     }
 }
 
@@ -32,7 +37,10 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         _ => "other",
     };
     let (status, database) = match probe(&state).await {
-        Ok(()) => (StatusCode::OK, json!({ "connected": true, "backend": backend })),
+        Ok(()) => (
+            StatusCode::OK,
+            json!({ "connected": true, "backend": backend }),
+        ),
         Err(diag) => (
             StatusCode::SERVICE_UNAVAILABLE,
             json!({ "connected": false, "backend": backend, "failure": { "class": diag.class, "message": diag.message } }),

@@ -15,7 +15,10 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{config::Settings, graphql::{ApiContext, AppSchema}};
+use crate::{
+    config::Settings,
+    graphql::{ApiContext, AppSchema},
+};
 
 pub mod graphql;
 pub mod health;
@@ -45,7 +48,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health.json", get(health::health))
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
-        .layer(middleware::from_fn_with_state(settings.request_timeout(), limits::timeout));
+        .layer(middleware::from_fn_with_state(
+            settings.request_timeout(),
+            limits::timeout,
+        ));
     let mut app = Router::new()
         .merge(timed)
         .route("/graphql/ws", get(websocket::upgrade))
@@ -88,7 +94,11 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
 
 /// The client's address for throttling and the audit log: the socket peer,
 /// or the first `X-Forwarded-For` hop when the operator says a proxy sets it.
-pub fn client_ip(settings: &Settings, peer: Option<SocketAddr>, headers: &axum::http::HeaderMap) -> Option<std::net::IpAddr> {
+pub fn client_ip(
+    settings: &Settings,
+    peer: Option<SocketAddr>,
+    headers: &axum::http::HeaderMap,
+) -> Option<std::net::IpAddr> {
     if settings.trust_forwarded_for {
         let forwarded = headers
             .get("x-forwarded-for")

@@ -10,17 +10,29 @@ use axum::{
 use super::{graphql::actor_from_header, AppState};
 use crate::graphql::RequestMeta;
 
-pub async fn upgrade(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> Response {
+pub async fn upgrade(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let schema = state.schema.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
             GraphQLWebSocket::new(stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
-                    let authorization = payload.get("authorization").or_else(|| payload.get("Authorization")).and_then(|v| v.as_str());
-                    let actor = actor_from_header(&state, authorization).await.map_err(async_graphql::Error::from)?;
+                    let authorization = payload
+                        .get("authorization")
+                        .or_else(|| payload.get("Authorization"))
+                        .and_then(|v| v.as_str());
+                    let actor = actor_from_header(&state, authorization)
+                        .await
+                        .map_err(async_graphql::Error::from)?;
                     let mut data = Data::default();
-                    data.insert(RequestMeta { actor, client_ip: None });
+                    data.insert(RequestMeta {
+                        actor,
+                        client_ip: None,
+                    });
                     Ok(data)
                 })
                 .serve()

@@ -1,8 +1,8 @@
 //! Sign-up, sign-in, sessions (refresh-token families) and request authentication.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel,
-    QueryFilter, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -53,7 +53,12 @@ const INVALID_LOGIN: &str = "invalid email or password";
 const INVALID_REFRESH: &str = "the refresh token is invalid, expired or revoked: sign in again";
 
 /// Starts a new session, or continues `family` when rotating a refresh token.
-async fn open_session<C: ConnectionTrait>(conn: &C, auth: &AuthConfig, user: user::Model, family: Option<Uuid>) -> AppResult<Session> {
+async fn open_session<C: ConnectionTrait>(
+    conn: &C,
+    auth: &AuthConfig,
+    user: user::Model,
+    family: Option<Uuid>,
+) -> AppResult<Session> {
     let now = Utc::now();
     let family_id = family.unwrap_or_else(Uuid::now_v7);
     let secret = token::new_opaque_secret();
@@ -86,7 +91,14 @@ pub fn full_name(field: &str, raw: &str) -> AppResult<String> {
 }
 
 /// Inserts a user, turning a duplicate email into CONFLICT on `field`.
-pub async fn insert_user<C: ConnectionTrait>(conn: &C, email: Email, full_name: String, role: Role, password_hash: String, field: &str) -> AppResult<user::Model> {
+pub async fn insert_user<C: ConnectionTrait>(
+    conn: &C,
+    email: Email,
+    full_name: String,
+    role: Role,
+    password_hash: String,
+    field: &str,
+) -> AppResult<user::Model> {
     let now = Utc::now();
     let model = user::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -113,9 +125,16 @@ pub async fn insert_user<C: ConnectionTrait>(conn: &C, email: Email, full_name: 
 }
 
 #[tracing::instrument(skip_all, fields(email = %input.email))]
-pub async fn register(db: &DatabaseConnection, auth: &AuthConfig, input: RegisterInput, ip: Option<&str>) -> AppResult<Session> {
+pub async fn register(
+    db: &DatabaseConnection,
+    auth: &AuthConfig,
+    input: RegisterInput,
+    ip: Option<&str>,
+) -> AppResult<Session> {
     if !auth.allow_signup {
-        return Err(AppError::Forbidden("self sign-up is turned off here: ask an admin for an account".into()));
+        return Err(AppError::Forbidden(
+            "self sign-up is turned off here: ask an admin for an account".into(),
+        ));
     }
     let email = Email::parse("input.email", &input.email)?;
     let full_name = full_name("input.fullName", &input.full_name)?;
@@ -123,24 +142,49 @@ pub async fn register(db: &DatabaseConnection, auth: &AuthConfig, input: Registe
     let hash = password::hash(input.password).await?;
     let txn = db.begin().await?;
     let user = insert_user(&txn, email, full_name, Role::SalesRep, hash, "input.email").await?;
-    audit::record(&txn, AuditEntry::new("user.registered").actor(user.id).entity("user", user.id).subject(&user.email).ip(ip)).await?;
+    audit::record(
+        &txn,
+        AuditEntry::new("user.registered")
+            .actor(user.id)
+            .entity("user", user.id)
+            .subject(&user.email)
+            .ip(ip),
+    )
+    .await?;
     let session = open_session(&txn, auth, user, None).await?;
     txn.commit().await?;
     Ok(session)
 }
 
 #[tracing::instrument(skip_all, fields(email = %email))]
-pub async fn login(db: &DatabaseConnection, auth: &AuthConfig, email: &str, password: String, ip: Option<&str>) -> AppResult<Session> {
+pub async fn login(
+    db: &DatabaseConnection,
+    auth: &AuthConfig,
+    email: &str,
+    password: String,
+    ip: Option<&str>,
+) -> AppResult<Session> {
     let email = email.trim().to_lowercase();
     let now = Utc::now();
     if let Err(err) = throttle::check(db, &email, ip, now).await {
-        audit::record(db, AuditEntry::new(throttle::LOGIN_THROTTLED).subject(&email).ip(ip)).await?;
+        audit::record(
+            db,
+            AuditEntry::new(throttle::LOGIN_THROTTLED)
+                .subject(&email)
+                .ip(ip),
+        )
+        .await?;
         return Err(err);
     }
-    let user = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
+    let user = user::Entity::find()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(db)
+        .await?;
     // Always run argon2, against a decoy when the account is unknown, so the
     // answer takes the same time either way.
-    let hash = user.as_ref().map_or_else(|| auth.decoy_hash.clone(), |u| u.password_hash.clone());
+    let hash = user
+        .as_ref()
+        .map_or_else(|| auth.decoy_hash.clone(), |u| u.password_hash.clone());
     let password_ok = password::verify(password, hash).await?;
     let user = match user {
         Some(user) if password_ok && user.is_active => user,
@@ -150,7 +194,14 @@ pub async fn login(db: &DatabaseConnection, auth: &AuthConfig, email: &str, pass
                 Some(u) if !u.is_active => "deactivated account",
                 Some(_) => "wrong password",
             };
-            audit::record(db, AuditEntry::new(throttle::LOGIN_FAILED).subject(&email).ip(ip).details(json!({ "reason": reason }))).await?;
+            audit::record(
+                db,
+                AuditEntry::new(throttle::LOGIN_FAILED)
+                    .subject(&email)
+                    .ip(ip)
+                    .details(json!({ "reason": reason })),
+            )
+            .await?;
             return Err(AppError::Unauthenticated(INVALID_LOGIN.into()));
         }
     };
@@ -158,7 +209,15 @@ pub async fn login(db: &DatabaseConnection, auth: &AuthConfig, email: &str, pass
     let mut active = user.into_active_model();
     active.last_login_at = Set(Some(now));
     let user = active.update(&txn).await?;
-    audit::record(&txn, AuditEntry::new(throttle::LOGIN_SUCCEEDED).actor(user.id).entity("user", user.id).subject(&email).ip(ip)).await?;
+    audit::record(
+        &txn,
+        AuditEntry::new(throttle::LOGIN_SUCCEEDED)
+            .actor(user.id)
+            .entity("user", user.id)
+            .subject(&email)
+            .ip(ip),
+    )
+    .await?;
     let session = open_session(&txn, auth, user, None).await?;
     txn.commit().await?;
     Ok(session)
@@ -189,7 +248,12 @@ pub async fn revoke_all_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) ->
 /// same session is returned. Presenting a spent token again means it was
 /// stolen or replayed, so the whole session is revoked.
 #[tracing::instrument(skip_all)]
-pub async fn refresh(db: &DatabaseConnection, auth: &AuthConfig, presented: &str, ip: Option<&str>) -> AppResult<Session> {
+pub async fn refresh(
+    db: &DatabaseConnection,
+    auth: &AuthConfig,
+    presented: &str,
+    ip: Option<&str>,
+) -> AppResult<Session> {
     let now = Utc::now();
     let txn = db.begin().await?;
     let Some(stored) = refresh_token::Entity::find()
@@ -213,13 +277,20 @@ pub async fn refresh(db: &DatabaseConnection, auth: &AuthConfig, presented: &str
         revoke_family(&txn, stored.family_id).await?;
         audit::record(
             &txn,
-            AuditEntry::new("session.reuse_detected").actor(stored.user_id).entity("user", stored.user_id).ip(ip).details(json!({ "session": stored.family_id })),
+            AuditEntry::new("session.reuse_detected")
+                .actor(stored.user_id)
+                .entity("user", stored.user_id)
+                .ip(ip)
+                .details(json!({ "session": stored.family_id })),
         )
         .await?;
         txn.commit().await?;
         return Err(AppError::Unauthenticated(INVALID_REFRESH.into()));
     }
-    let user = user::Entity::find_by_id(stored.user_id).one(&txn).await?.filter(|u| u.is_active);
+    let user = user::Entity::find_by_id(stored.user_id)
+        .one(&txn)
+        .await?
+        .filter(|u| u.is_active);
     let Some(user) = user else {
         return Err(AppError::Unauthenticated(INVALID_REFRESH.into()));
     };
@@ -240,18 +311,37 @@ pub async fn logout(db: &DatabaseConnection, presented: &str, ip: Option<&str>) 
     };
     let txn = db.begin().await?;
     revoke_family(&txn, stored.family_id).await?;
-    audit::record(&txn, AuditEntry::new("logout").actor(stored.user_id).entity("user", stored.user_id).ip(ip)).await?;
+    audit::record(
+        &txn,
+        AuditEntry::new("logout")
+            .actor(stored.user_id)
+            .entity("user", stored.user_id)
+            .ip(ip),
+    )
+    .await?;
     txn.commit().await?;
     Ok(())
 }
 
 /// Changes the password, ends every session (on every device) and opens a new one here.
 #[tracing::instrument(skip_all, fields(user_id = %actor.user_id))]
-pub async fn change_password(db: &DatabaseConnection, auth: &AuthConfig, actor: &Actor, current: String, new: String) -> AppResult<Session> {
+pub async fn change_password(
+    db: &DatabaseConnection,
+    auth: &AuthConfig,
+    actor: &Actor,
+    current: String,
+    new: String,
+) -> AppResult<Session> {
     password::validate("newPassword", &new)?;
-    let user = user::Entity::find_by_id(actor.user_id).one(db).await?.ok_or(AppError::NotFound("user"))?;
+    let user = user::Entity::find_by_id(actor.user_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound("user"))?;
     if !password::verify(current, user.password_hash.clone()).await? {
-        return Err(AppError::bad_input("currentPassword", "the current password is wrong"));
+        return Err(AppError::bad_input(
+            "currentPassword",
+            "the current password is wrong",
+        ));
     }
     let hash = password::hash(new).await?;
     let txn = db.begin().await?;
@@ -262,7 +352,13 @@ pub async fn change_password(db: &DatabaseConnection, auth: &AuthConfig, actor: 
     active.updated_at = Set(Utc::now());
     let user = active.update(&txn).await?;
     revoke_all_sessions(&txn, user.id).await?;
-    audit::record(&txn, AuditEntry::new("user.password_changed").actor(user.id).entity("user", user.id)).await?;
+    audit::record(
+        &txn,
+        AuditEntry::new("user.password_changed")
+            .actor(user.id)
+            .entity("user", user.id),
+    )
+    .await?;
     let session = open_session(&txn, auth, user, None).await?;
     txn.commit().await?;
     Ok(session)
@@ -271,10 +367,21 @@ pub async fn change_password(db: &DatabaseConnection, auth: &AuthConfig, actor: 
 /// Turns a bearer token into an [`Actor`], checking against the database that
 /// the user is still active, the token version is current and the session
 /// has not been revoked.
-pub async fn authenticate(db: &DatabaseConnection, keys: &TokenKeys, bearer: &str) -> AppResult<Actor> {
-    let invalid = || AppError::Unauthenticated("the access token is invalid or expired: refresh it or sign in again".into());
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    keys: &TokenKeys,
+    bearer: &str,
+) -> AppResult<Actor> {
+    let invalid = || {
+        AppError::Unauthenticated(
+            "the access token is invalid or expired: refresh it or sign in again".into(),
+        )
+    };
     let claims = keys.verify(bearer).ok_or_else(invalid)?;
-    let user = user::Entity::find_by_id(claims.sub).one(db).await?.ok_or_else(invalid)?;
+    let user = user::Entity::find_by_id(claims.sub)
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
     if !user.is_active || user.token_version != claims.ver {
         return Err(invalid());
     }

@@ -75,7 +75,12 @@ pub fn changes(pairs: &[(&str, Value, Value)]) -> Value {
     let map = pairs
         .iter()
         .filter(|(_, before, after)| before != after)
-        .map(|(field, before, after)| ((*field).to_string(), serde_json::json!({"before": before, "after": after})))
+        .map(|(field, before, after)| {
+            (
+                (*field).to_string(),
+                serde_json::json!({"before": before, "after": after}),
+            )
+        })
         .collect();
     Value::Object(map)
 }

@@ -42,7 +42,10 @@ struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn below(&mut self, n: usize) -> usize {
@@ -56,28 +59,133 @@ impl Rng {
     }
 }
 
-const FIRST: &[&str] = &["Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella", "Lucas", "Mia", "Mateo", "Amelia", "Benjamin", "Harper", "Hiroshi", "Priya", "Kwame", "Fatima", "Diego", "Ingrid", "Tomasz", "Aisha", "Chen", "Lena", "Rafael", "Zoe", "Omar", "Nora", "Ethan"];
-const LAST: &[&str] = &["Smith", "Johnson", "Garcia", "Martinez", "Brown", "Davis", "Lopez", "Wilson", "Anderson", "Thomas", "Nguyen", "Patel", "Kim", "Okafor", "Schmidt", "Rossi", "Kowalski", "Haddad", "Tanaka", "Silva", "O'Brien", "Fischer", "Dubois", "Larsen", "Moreau", "Novak", "Khan", "Reyes", "Walker", "Young"];
-const COMPANIES: &[&str] = &["Acme Logistics", "Blue Harbor Dental", "Cedar & Pine Builders", "Delta Courier", "Evergreen Landscaping", "Fulton Plumbing", "Granite Peak Realty", "Harbor View Hotel", "Ironclad Security", "Juniper Catering", "Keystone Electric", "Lakeside Clinic", "Maple Street Bakery", "Northwind Freight", "Oakridge Schools", "Pioneer Farms", "Quarry Road Construction", "Riverbend Florist", "Summit Fitness", "Trailhead Outfitters"];
-const TITLES: &[&str] = &["Owner", "Operations Manager", "Fleet Manager", "Office Manager", "Purchasing Lead", "Director", "Founder", "Facilities Coordinator"];
-const PRODUCTS: &[&str] = &["SUV", "Pickup truck", "Electric vehicle", "Sedan", "Minivan", "Cargo van", "Hybrid crossover", "Sports car"];
-const TIMELINES: &[&str] = &["ASAP", "This month", "1-3 months", "3-6 months", "Just researching"];
-const SOURCES: &[LeadSource] = &[LeadSource::Website, LeadSource::Website, LeadSource::Referral, LeadSource::WalkIn, LeadSource::Phone, LeadSource::EmailCampaign, LeadSource::SocialMedia, LeadSource::TradeShow, LeadSource::Partner];
-const STATUSES: &[LeadStatus] = &[LeadStatus::New, LeadStatus::New, LeadStatus::New, LeadStatus::Contacted, LeadStatus::Contacted, LeadStatus::Qualified, LeadStatus::Qualified, LeadStatus::Proposal, LeadStatus::Negotiation, LeadStatus::Won, LeadStatus::Lost];
-const CALLS: &[&str] = &["Intro call: wants to compare trims and financing", "Left a voicemail, will try again Thursday", "Discussed trade-in value of their current vehicle", "Asked for a test drive this week", "Budget confirmed, waiting on spouse's approval", "Ready to buy if we can match the competitor's price", "No rush, revisit next quarter"];
-const EMAILS: &[&str] = &["Sent brochure and price sheet", "Replied with questions about warranty", "Followed up on the financing quote", "Shared inventory list for their budget"];
-const NOTES: &[&str] = &["Prefers text messages over calls.", "Needs it by Friday for a new hire; very motivated.", "Fleet of 3 possible if the first purchase goes well.", "Price-sensitive: lead with the monthly payment.", "Repeat customer, bought a sedan in 2023.", "Decision maker is the CFO, not our contact."];
+const FIRST: &[&str] = &[
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Elijah", "Sophia", "James", "Isabella", "Lucas",
+    "Mia", "Mateo", "Amelia", "Benjamin", "Harper", "Hiroshi", "Priya", "Kwame", "Fatima", "Diego",
+    "Ingrid", "Tomasz", "Aisha", "Chen", "Lena", "Rafael", "Zoe", "Omar", "Nora", "Ethan",
+];
+const LAST: &[&str] = &[
+    "Smith", "Johnson", "Garcia", "Martinez", "Brown", "Davis", "Lopez", "Wilson", "Anderson",
+    "Thomas", "Nguyen", "Patel", "Kim", "Okafor", "Schmidt", "Rossi", "Kowalski", "Haddad",
+    "Tanaka", "Silva", "O'Brien", "Fischer", "Dubois", "Larsen", "Moreau", "Novak", "Khan",
+    "Reyes", "Walker", "Young",
+];
+const COMPANIES: &[&str] = &[
+    "Acme Logistics",
+    "Blue Harbor Dental",
+    "Cedar & Pine Builders",
+    "Delta Courier",
+    "Evergreen Landscaping",
+    "Fulton Plumbing",
+    "Granite Peak Realty",
+    "Harbor View Hotel",
+    "Ironclad Security",
+    "Juniper Catering",
+    "Keystone Electric",
+    "Lakeside Clinic",
+    "Maple Street Bakery",
+    "Northwind Freight",
+    "Oakridge Schools",
+    "Pioneer Farms",
+    "Quarry Road Construction",
+    "Riverbend Florist",
+    "Summit Fitness",
+    "Trailhead Outfitters",
+];
+const TITLES: &[&str] = &[
+    "Owner",
+    "Operations Manager",
+    "Fleet Manager",
+    "Office Manager",
+    "Purchasing Lead",
+    "Director",
+    "Founder",
+    "Facilities Coordinator",
+];
+const PRODUCTS: &[&str] = &[
+    "SUV",
+    "Pickup truck",
+    "Electric vehicle",
+    "Sedan",
+    "Minivan",
+    "Cargo van",
+    "Hybrid crossover",
+    "Sports car",
+];
+const TIMELINES: &[&str] = &[
+    "ASAP",
+    "This month",
+    "1-3 months",
+    "3-6 months",
+    "Just researching",
+];
+const SOURCES: &[LeadSource] = &[
+    LeadSource::Website,
+    LeadSource::Website,
+    LeadSource::Referral,
+    LeadSource::WalkIn,
+    LeadSource::Phone,
+    LeadSource::EmailCampaign,
+    LeadSource::SocialMedia,
+    LeadSource::TradeShow,
+    LeadSource::Partner,
+];
+const STATUSES: &[LeadStatus] = &[
+    LeadStatus::New,
+    LeadStatus::New,
+    LeadStatus::New,
+    LeadStatus::Contacted,
+    LeadStatus::Contacted,
+    LeadStatus::Qualified,
+    LeadStatus::Qualified,
+    LeadStatus::Proposal,
+    LeadStatus::Negotiation,
+    LeadStatus::Won,
+    LeadStatus::Lost,
+];
+const CALLS: &[&str] = &[
+    "Intro call: wants to compare trims and financing",
+    "Left a voicemail, will try again Thursday",
+    "Discussed trade-in value of their current vehicle",
+    "Asked for a test drive this week",
+    "Budget confirmed, waiting on spouse's approval",
+    "Ready to buy if we can match the competitor's price",
+    "No rush, revisit next quarter",
+];
+const EMAILS: &[&str] = &[
+    "Sent brochure and price sheet",
+    "Replied with questions about warranty",
+    "Followed up on the financing quote",
+    "Shared inventory list for their budget",
+];
+const NOTES: &[&str] = &[
+    "Prefers text messages over calls.",
+    "Needs it by Friday for a new hire; very motivated.",
+    "Fleet of 3 possible if the first purchase goes well.",
+    "Price-sensitive: lead with the monthly payment.",
+    "Repeat customer, bought a sedan in 2023.",
+    "Decision maker is the CFO, not our contact.",
+];
 const INVENTORY: &[(&str, &str, i64, i32)] = &[
-    ("Trailblazer LX SUV", "SUV", 38_500, 4), ("Summit 4x4 SUV", "SUV", 52_900, 2), ("Workhorse 1500 Pickup", "Pickup truck", 44_200, 6),
-    ("Workhorse 2500 HD Pickup", "Pickup truck", 61_000, 1), ("Volt Runner EV", "Electric vehicle", 41_990, 3), ("Volt Runner EV Long Range", "Electric vehicle", 49_990, 0),
-    ("City Glide Sedan", "Sedan", 27_400, 8), ("Family Hauler Minivan", "Minivan", 39_800, 2), ("Metro Cargo Van", "Cargo van", 36_700, 5),
-    ("Horizon Hybrid Crossover", "Hybrid crossover", 33_300, 4), ("Apex GT Coupe", "Sports car", 68_000, 1),
+    ("Trailblazer LX SUV", "SUV", 38_500, 4),
+    ("Summit 4x4 SUV", "SUV", 52_900, 2),
+    ("Workhorse 1500 Pickup", "Pickup truck", 44_200, 6),
+    ("Workhorse 2500 HD Pickup", "Pickup truck", 61_000, 1),
+    ("Volt Runner EV", "Electric vehicle", 41_990, 3),
+    ("Volt Runner EV Long Range", "Electric vehicle", 49_990, 0),
+    ("City Glide Sedan", "Sedan", 27_400, 8),
+    ("Family Hauler Minivan", "Minivan", 39_800, 2),
+    ("Metro Cargo Van", "Cargo van", 36_700, 5),
+    ("Horizon Hybrid Crossover", "Hybrid crossover", 33_300, 4),
+    ("Apex GT Coupe", "Sports car", 68_000, 1),
 ];
 
 /// Seeds the demo data in one transaction.
 pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcome> {
     if production {
-        return Err(AppError::Forbidden("demo data is refused when LEADSCORE_ENV=production: its passwords are public".into()));
+        return Err(AppError::Forbidden(
+            "demo data is refused when LEADSCORE_ENV=production: its passwords are public".into(),
+        ));
     }
     if user::Entity::find().count(db).await? > 0 {
         return Ok(Outcome::AlreadyHasUsers);
@@ -86,7 +194,15 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
     let txn = db.begin().await?;
     let mut ids = Vec::new();
     for (email, name, role) in DEMO_USERS {
-        let user = accounts::insert_user(&txn, Email::parse("email", email)?, name.to_string(), role, hash.clone(), "email").await?;
+        let user = accounts::insert_user(
+            &txn,
+            Email::parse("email", email)?,
+            name.to_string(),
+            role,
+            hash.clone(),
+            "email",
+        )
+        .await?;
         ids.push(user.id);
     }
     let (manager, reps) = (ids[1], [ids[2], ids[3]]);
@@ -95,28 +211,43 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
 
     let items: Vec<inventory_item::ActiveModel> = INVENTORY
         .iter()
-        .map(|(name, category, price, quantity)| inventory_item::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            name: Set(name.to_string()),
-            category: Set(category.to_string()),
-            price: Set(price * 100),
-            currency: Set("USD".into()),
-            quantity_available: Set(*quantity),
-            attributes: Set(json!({})),
-            created_at: Set(now),
-            updated_at: Set(now),
-            deleted_at: Set(None),
-        })
+        .map(
+            |(name, category, price, quantity)| inventory_item::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                name: Set(name.to_string()),
+                category: Set(category.to_string()),
+                price: Set(price * 100),
+                currency: Set("USD".into()),
+                quantity_available: Set(*quantity),
+                attributes: Set(json!({})),
+                created_at: Set(now),
+                updated_at: Set(now),
+                deleted_at: Set(None),
+            },
+        )
         .collect();
-    inventory_item::Entity::insert_many(items).exec(&txn).await?;
+    inventory_item::Entity::insert_many(items)
+        .exec(&txn)
+        .await?;
 
-    let (mut leads, mut activities, mut notes, mut assignments) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut leads, mut activities, mut notes, mut assignments) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in 0..LEADS {
         let id = Uuid::now_v7();
         let (first, last) = (*rng.pick(FIRST), *rng.pick(LAST));
         let company = rng.chance(70).then(|| *rng.pick(COMPANIES));
-        let email = rng.chance(90).then(|| format!("{}.{}{}@{}", first.to_lowercase(), last.to_lowercase().replace('\'', ""), i, "example.net"));
-        let phone = rng.chance(80).then(|| format!("+1555{:07}", rng.next() % 10_000_000));
+        let email = rng.chance(90).then(|| {
+            format!(
+                "{}.{}{}@{}",
+                first.to_lowercase(),
+                last.to_lowercase().replace('\'', ""),
+                i,
+                "example.net"
+            )
+        });
+        let phone = rng
+            .chance(80)
+            .then(|| format!("+1555{:07}", rng.next() % 10_000_000));
         let status = *rng.pick(STATUSES);
         let created_at = now - Duration::hours(rng.below(180 * 24) as i64 + 1);
         let budget = rng.chance(75).then(|| {
@@ -125,15 +256,26 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
         });
         let mut last_activity = None;
         for _ in 0..rng.below(6) {
-            let occurred_at = created_at + Duration::minutes(rng.below(((now - created_at).num_minutes().max(1)) as usize) as i64);
-            let (kind, summary) = if rng.chance(60) { (ActivityKind::Call, *rng.pick(CALLS)) } else { (ActivityKind::Email, *rng.pick(EMAILS)) };
+            let occurred_at = created_at
+                + Duration::minutes(
+                    rng.below(((now - created_at).num_minutes().max(1)) as usize) as i64,
+                );
+            let (kind, summary) = if rng.chance(60) {
+                (ActivityKind::Call, *rng.pick(CALLS))
+            } else {
+                (ActivityKind::Email, *rng.pick(EMAILS))
+            };
             last_activity = last_activity.max(Some(occurred_at));
             activities.push(lead_activity::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 lead_id: Set(id),
                 actor_id: Set(Some(reps[i % 2])),
                 kind: Set(kind),
-                direction: Set(Some(if rng.chance(50) { Direction::Outbound } else { Direction::Inbound })),
+                direction: Set(Some(if rng.chance(50) {
+                    Direction::Outbound
+                } else {
+                    Direction::Inbound
+                })),
                 summary: Set(summary.to_string()),
                 occurred_at: Set(occurred_at),
                 created_at: Set(occurred_at),
@@ -157,16 +299,32 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
                 lead_id: Set(id),
                 assignee_id: Set(reps[i % 2]),
                 assigned_by: Set(Some(manager)),
-                status: Set(if closed { AssignmentStatus::Completed } else { AssignmentStatus::Active }),
+                status: Set(if closed {
+                    AssignmentStatus::Completed
+                } else {
+                    AssignmentStatus::Active
+                }),
                 note: Set(Some("Routed by territory".into())),
                 assigned_at: Set(created_at + Duration::minutes(30)),
                 completed_at: Set(closed.then_some(now - Duration::days(1))),
-                outcome: Set(closed.then(|| if status == LeadStatus::Won { "Closed won".to_string() } else { "Closed lost: went with a competitor".to_string() })),
+                outcome: Set(closed.then(|| {
+                    if status == LeadStatus::Won {
+                        "Closed won".to_string()
+                    } else {
+                        "Closed lost: went with a competitor".to_string()
+                    }
+                })),
             });
         }
         leads.push(lead::ActiveModel {
             id: Set(id),
-            search_text: Set(search_text(first, last, email.as_deref(), company, phone.as_deref())),
+            search_text: Set(search_text(
+                first,
+                last,
+                email.as_deref(),
+                company,
+                phone.as_deref(),
+            )),
             first_name: Set(first.to_string()),
             last_name: Set(last.to_string()),
             email: Set(email),
@@ -198,14 +356,23 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
         lead::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
     }
     for chunk in activities.chunks(100) {
-        lead_activity::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        lead_activity::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
     }
     for chunk in notes.chunks(100) {
-        lead_note::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        lead_note::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
     }
     for chunk in assignments.chunks(100) {
-        assignment::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        assignment::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
-    Ok(Outcome::Seeded { users: DEMO_USERS.len(), leads: LEADS })
+    Ok(Outcome::Seeded {
+        users: DEMO_USERS.len(),
+        leads: LEADS,
+    })
 }

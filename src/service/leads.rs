@@ -3,7 +3,13 @@
 
 /// The lower-cased text that free-text search matches: name, email, company
 /// and phone. Every insert and update of a lead writes it.
-pub fn search_text(first_name: &str, last_name: &str, email: Option<&str>, company: Option<&str>, phone: Option<&str>) -> String {
+pub fn search_text(
+    first_name: &str,
+    last_name: &str,
+    email: Option<&str>,
+    company: Option<&str>,
+    phone: Option<&str>,
+) -> String {
     [Some(first_name), Some(last_name), email, company, phone]
         .into_iter()
         .flatten()

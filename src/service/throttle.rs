@@ -27,7 +27,9 @@ pub fn lock_duration(failures: usize) -> Option<Duration> {
         return None;
     }
     let doublings = (failures - FREE_FAILURES).min(16) as u32;
-    Some(Duration::seconds((BASE_LOCK_SECS << doublings).min(MAX_LOCK_SECS)))
+    Some(Duration::seconds(
+        (BASE_LOCK_SECS << doublings).min(MAX_LOCK_SECS),
+    ))
 }
 
 #[derive(Clone, Copy)]
@@ -36,7 +38,13 @@ enum Key<'a> {
     Ip(&'a str),
 }
 
-async fn recent<C: ConnectionTrait>(conn: &C, key: Key<'_>, action: &str, since: DateTime<Utc>, limit: u64) -> AppResult<Vec<DateTime<Utc>>> {
+async fn recent<C: ConnectionTrait>(
+    conn: &C,
+    key: Key<'_>,
+    action: &str,
+    since: DateTime<Utc>,
+    limit: u64,
+) -> AppResult<Vec<DateTime<Utc>>> {
     let by_key = match key {
         Key::Account(email) => Column::Subject.eq(email),
         Key::Ip(ip) => Column::Ip.eq(ip),
@@ -52,7 +60,11 @@ async fn recent<C: ConnectionTrait>(conn: &C, key: Key<'_>, action: &str, since:
     Ok(rows.into_iter().map(|r| r.occurred_at).collect())
 }
 
-async fn locked_until<C: ConnectionTrait>(conn: &C, key: Key<'_>, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
+async fn locked_until<C: ConnectionTrait>(
+    conn: &C,
+    key: Key<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<DateTime<Utc>>> {
     let window_start = now - WINDOW;
     let last_success = recent(conn, key, LOGIN_SUCCEEDED, window_start, 1).await?;
     let since = last_success.first().copied().unwrap_or(window_start);
@@ -64,7 +76,12 @@ async fn locked_until<C: ConnectionTrait>(conn: &C, key: Key<'_>, now: DateTime<
 }
 
 /// Refuses the attempt with TOO_MANY_REQUESTS while the account or the IP is locked.
-pub async fn check<C: ConnectionTrait>(conn: &C, email: &str, ip: Option<&str>, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn check<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let mut until = locked_until(conn, Key::Account(email), now).await?;
     if let Some(ip) = ip {
         until = until.max(locked_until(conn, Key::Ip(ip), now).await?);

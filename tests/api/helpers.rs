@@ -1,0 +1,212 @@
+use std::{net::SocketAddr, time::Duration};
+
+use leadscore::{
+    app::Application, auth::password, config::Settings, entity::user::Role, service::accounts,
+    validate::Email,
+};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{json, Value};
+
+/// The signing key tests use, so they can forge tokens that differ in one claim.
+pub const TEST_SECRET: &str = "test-secret-key-that-is-at-least-32-bytes-long";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("leadscore_test_{}", uuid::Uuid::now_v7().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("TEST_DATABASE_URL must reach a PostgreSQL server");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    postgres: Some((admin_url, name)),
+                    _dir: None,
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Self {
+                    url,
+                    postgres: None,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside async; a short-lived runtime on its own thread does the DROP.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                if let Ok(admin) = Database::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+            Ok::<_, std::io::Error>(())
+        })
+        .join();
+    }
+}
+
+pub fn test_settings(url: &str) -> Settings {
+    let mut settings = Settings::with_database(url);
+    settings.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+    settings.secret_key = Some(TEST_SECRET.into());
+    settings.db_connect_retries = 0;
+    settings
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub test_db: TestDb,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    leadscore::telemetry::init(leadscore::config::LogFormat::Pretty);
+    let test_db = TestDb::new().await;
+    let mut settings = test_settings(&test_db.url);
+    configure(&mut settings);
+    let app = Application::build(settings, true)
+        .await
+        .expect("application starts");
+    let addr = app.local_addr();
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://{addr}"),
+        port: addr.port(),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        db,
+        test_db,
+    }
+}
+
+/// Tokens of a signed-in user.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+}
+
+impl TestApp {
+    pub async fn post(&self, body: Value, token: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Runs a GraphQL operation and returns the whole response body.
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        self.post(json!({ "query": query, "variables": variables }), token)
+            .await
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
+    /// Creates a user straight in the database (for arranging tests).
+    pub async fn create_user(&self, email: &str, role: Role) -> String {
+        let hash = password::hash(PASSWORD.into()).await.expect("hash");
+        let user = accounts::insert_user(
+            &self.db,
+            Email::parse("email", email).unwrap(),
+            format!("Test {email}"),
+            role,
+            hash,
+            "email",
+        )
+        .await
+        .expect("insert user");
+        user.id.to_string()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.gql(LOGIN, json!({ "email": email, "password": password }), None)
+            .await
+    }
+
+    pub async fn signed_in(&self, email: &str, role: Role) -> Tokens {
+        self.create_user(email, role).await;
+        let body = self.login(email, PASSWORD).await;
+        tokens(&body["data"]["login"])
+    }
+}
+
+pub const LOGIN: &str = "mutation($email: String!, $password: String!) {
+    login(email: $email, password: $password) { accessToken refreshToken expiresAt user { id email role isActive } }
+}";
+
+pub fn tokens(payload: &Value) -> Tokens {
+    Tokens {
+        access: payload["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no accessToken in {payload}"))
+            .to_string(),
+        refresh: payload["refreshToken"]
+            .as_str()
+            .expect("refreshToken")
+            .to_string(),
+        user_id: payload["user"]["id"].as_str().expect("user.id").to_string(),
+    }
+}
+
+/// The `extensions.code` of the first error, or panics with the body.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error with a code, got {body}"))
+}
+
+pub fn assert_ok(body: &Value) {
+    assert!(
+        body.get("errors").is_none(),
+        "expected no errors, got {body}"
+    );
+}

@@ -1,0 +1,259 @@
+use futures_util::{SinkExt, StreamExt};
+use leadscore::entity::user::Role;
+use reqwest::header;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+use crate::helpers::{error_code, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn a_query_works_over_get_and_a_mutation_over_get_is_405() {
+    let app = spawn_app().await;
+    let url = format!("{}/graphql", app.address);
+
+    let query = app
+        .client
+        .get(&url)
+        .query(&[("query", "{ __typename }")])
+        .send()
+        .await
+        .unwrap();
+    let mutation = app
+        .client
+        .get(&url)
+        .query(&[("query", "mutation { logout(refreshToken: \"x\") }")])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(query.status(), 200);
+    assert_eq!(
+        query.json::<Value>().await.unwrap()["data"]["__typename"],
+        "Query"
+    );
+    assert_eq!(mutation.status(), 405);
+    assert_eq!(mutation.headers()[header::ALLOW], "POST");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let app = spawn_app_with(|s| s.max_body_bytes = 2048).await;
+    let padding = "x".repeat(4096);
+
+    let response = app
+        .post(
+            json!({ "query": format!("{{ __typename }} # {padding}") }),
+            None,
+        )
+        .await;
+
+    assert_eq!(response.status(), 413);
+}
+
+#[tokio::test]
+async fn graphql_response_json_is_honoured_with_400_for_a_bad_query() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header(header::ACCEPT, "application/graphql-response+json")
+        .json(&json!({ "query": "{ noSuchField }" }))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 400);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE],
+        "application/graphql-response+json"
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn every_error_carries_a_code_even_syntax_and_limit_errors() {
+    let app = spawn_app().await;
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(10),
+        "} ".repeat(10)
+    );
+
+    for query in [
+        "{ me { id ",
+        "{ noSuchField }",
+        &deep,
+        "query($n: Int!) { __typename }",
+    ] {
+        let body = app.gql(query, json!({}), None).await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{query}");
+    }
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers_and_graphiql_is_served() {
+    let app = spawn_app().await;
+
+    let graphiql = app
+        .client
+        .get(format!("{}/graphiql", app.address))
+        .send()
+        .await
+        .unwrap();
+    let negotiated = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(graphiql.status(), 200);
+    let headers = graphiql.headers().clone();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert!(headers.contains_key("referrer-policy"));
+    let html = graphiql.text().await.unwrap();
+    assert!(
+        html.contains("/graphql/ws"),
+        "GraphiQL knows the subscription endpoint"
+    );
+    assert_eq!(negotiated.status(), 200);
+    assert!(negotiated.text().await.unwrap().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn graphiql_and_introspection_can_be_switched_off() {
+    let app = spawn_app_with(|s| {
+        s.enable_graphiql = Some(false);
+        s.enable_introspection = Some(false);
+    })
+    .await;
+
+    let graphiql = app
+        .client
+        .get(format!("{}/graphiql", app.address))
+        .send()
+        .await
+        .unwrap();
+    let introspection = app
+        .gql("{ __schema { queryType { name } } }", json!({}), None)
+        .await;
+
+    assert_eq!(graphiql.status(), 404);
+    assert!(
+        introspection.get("errors").is_some() || introspection["data"]["__schema"].is_null(),
+        "{introspection}"
+    );
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = spawn_app_with(|s| s.allowed_origins = vec!["https://app.example.com".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .header(header::ORIGIN, origin)
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .send()
+    };
+
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    let refused = preflight("https://evil.example.net").await.unwrap();
+
+    assert_eq!(
+        allowed.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://app.example.com"
+    );
+    assert!(!refused
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN));
+}
+
+#[tokio::test]
+async fn health_liveness_and_readiness_answer_without_credentials() {
+    let app = spawn_app().await;
+
+    let health = app
+        .client
+        .get(format!("{}/health.json", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let live = app
+        .client
+        .get(format!("{}/livez", app.address))
+        .send()
+        .await
+        .unwrap();
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+
+    let body: Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(body["status"], "ok");
+    assert!(body["version"].is_string() && body["uptimeSecs"].is_u64());
+    assert!(
+        body["pool"]["size"].is_u64() && body["pool"]["inUse"].is_u64()
+            || body["pool"]["in_use"].is_u64(),
+        "{body}"
+    );
+    assert!(
+        !health.contains(&app.test_db.url) && !health.contains("secret"),
+        "{health}"
+    );
+    assert_eq!(live.status(), 200);
+    assert_eq!(ready.status(), 200);
+}
+
+#[tokio::test]
+async fn the_websocket_endpoint_acknowledges_a_signed_in_connection_and_refuses_a_bad_token() {
+    let app = spawn_app().await;
+    let tokens = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let connect = || async {
+        let mut request = format!("ws://127.0.0.1:{}/graphql/ws", app.port)
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects")
+            .0
+    };
+
+    let mut good = connect().await;
+    good.send(Message::text(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", tokens.access) } }).to_string())).await.unwrap();
+    let ack = good.next().await.unwrap().unwrap();
+    let mut bad = connect().await;
+    bad.send(Message::text(
+        json!({ "type": "connection_init", "payload": { "authorization": "Bearer forged" } })
+            .to_string(),
+    ))
+    .await
+    .unwrap();
+    let refusal = bad.next().await;
+
+    assert_eq!(
+        serde_json::from_str::<Value>(ack.to_text().unwrap()).unwrap()["type"],
+        "connection_ack"
+    );
+    assert!(
+        matches!(refusal, Some(Ok(Message::Close(_))) | None | Some(Err(_))),
+        "{refusal:?}"
+    );
+}
