@@ -30,6 +30,7 @@ pub const DEMO_USERS: [(&str, &str, Role); 4] = [
     ("rep2@example.com", "Sam Rep", Role::SalesRep),
 ];
 const LEADS: usize = 200;
+const THOUSAND_DOLLARS: i64 = 100_000;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -251,8 +252,9 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
         let status = *rng.pick(STATUSES);
         let created_at = now - Duration::hours(rng.below(180 * 24) as i64 + 1);
         let budget = rng.chance(75).then(|| {
-            let min = (20 + rng.below(40)) as i64 * 1_000_00;
-            (min, min + (5 + rng.below(20)) as i64 * 1_000_00)
+            // Budgets in whole thousands of dollars, stored in cents.
+            let min = (20 + rng.below(40)) as i64 * THOUSAND_DOLLARS;
+            (min, min + (5 + rng.below(20)) as i64 * THOUSAND_DOLLARS)
         });
         let mut last_activity = None;
         for _ in 0..rng.below(6) {
