@@ -6,23 +6,43 @@
 //! sequentially, reporting percentiles. Argon2id (19 MiB, t=2) dominates.
 use std::time::{Duration, Instant};
 
-use leadscore::{app::Application, auth::password, config::Settings, entity::user::Role, service::accounts, validate::Email};
+use leadscore::{
+    app::Application, auth::password, config::Settings, entity::user::Role, service::accounts,
+    validate::Email,
+};
 use serde_json::json;
 
 #[tokio::main]
 async fn main() {
-    let samples: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(50);
+    let samples: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(50);
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("bench.db").display()
+        )
+    });
     let mut settings = Settings::with_database(url);
     settings.bind = ([127, 0, 0, 1], 0).into();
     settings.secret_key = Some("bench-secret-key-that-is-at-least-32-bytes".into());
-    let app = Application::build(settings, true).await.expect("server starts");
+    let app = Application::build(settings, true)
+        .await
+        .expect("server starts");
     let addr = app.local_addr();
     let hash = password::hash("bench password".into()).await.expect("hash");
-    accounts::insert_user(app.db(), Email::parse("email", "bench@example.com").unwrap(), "Bench".into(), Role::SalesRep, hash, "email")
-        .await
-        .expect("user");
+    accounts::insert_user(
+        app.db(),
+        Email::parse("email", "bench@example.com").unwrap(),
+        "Bench".into(),
+        Role::SalesRep,
+        hash,
+        "email",
+    )
+    .await
+    .expect("user");
     tokio::spawn(app.run_until_stopped());
 
     let client = reqwest::Client::new();
@@ -30,8 +50,19 @@ async fn main() {
     let mut times: Vec<Duration> = Vec::with_capacity(samples);
     for i in 0..samples + 3 {
         let started = Instant::now();
-        let response: serde_json::Value = client.post(format!("http://{addr}/graphql")).json(&body).send().await.expect("sent").json().await.expect("json");
-        assert!(response["data"]["login"]["accessToken"].is_string(), "{response}");
+        let response: serde_json::Value = client
+            .post(format!("http://{addr}/graphql"))
+            .json(&body)
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        assert!(
+            response["data"]["login"]["accessToken"].is_string(),
+            "{response}"
+        );
         // The first three warm the pool and caches.
         if i >= 3 {
             times.push(started.elapsed());
@@ -39,5 +70,11 @@ async fn main() {
     }
     times.sort();
     let pct = |p: f64| times[((times.len() as f64 * p).ceil() as usize).saturating_sub(1)];
-    println!("login over HTTP, {samples} sequential samples: p50 {:?}  p95 {:?}  p99 {:?}  max {:?}", pct(0.50), pct(0.95), pct(0.99), times[times.len() - 1]);
+    println!(
+        "login over HTTP, {samples} sequential samples: p50 {:?}  p95 {:?}  p99 {:?}  max {:?}",
+        pct(0.50),
+        pct(0.95),
+        pct(0.99),
+        times[times.len() - 1]
+    );
 }

@@ -255,14 +255,10 @@ fn classify(target: &Target, err: &DbErr) -> Diagnosis {
             refused_diagnosis(&what)
         }
         Sqlx::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => timeout(&what),
+        // rustls reports a failed handshake as an I/O error carrying its own error.
+        Sqlx::Io(io) if looks_like_tls(&io.to_string()) => tls(&what, &io.to_string()),
         Sqlx::PoolTimedOut => timeout(&what),
-        Sqlx::Tls(e) => diagnosis(
-            FailureClass::Tls,
-            format!(
-                "{what}, and the TLS negotiation failed ({e}). If the server requires TLS add \
-                 ?sslmode=require; if it offers none use ?sslmode=disable."
-            ),
-        ),
+        Sqlx::Tls(e) => tls(&what, &e.to_string()),
         Sqlx::Database(db) => {
             let code = db.code().map(|c| c.to_string()).unwrap_or_default();
             let message = db.message().to_string();
@@ -314,6 +310,24 @@ fn classify(target: &Target, err: &DbErr) -> Diagnosis {
             format!("{what}, and connecting failed: {other}."),
         ),
     }
+}
+
+fn looks_like_tls(message: &str) -> bool {
+    let message = message.to_lowercase();
+    ["certificate", "tls", "ssl", "handshake"]
+        .iter()
+        .any(|word| message.contains(word))
+}
+
+fn tls(what: &str, cause: &str) -> Diagnosis {
+    diagnosis(
+        FailureClass::Tls,
+        format!(
+            "{what}, and the TLS negotiation failed ({cause}). If the server requires TLS add \
+             ?sslmode=require; if its certificate is not publicly trusted use sslmode=require \
+             rather than verify-full, or install its CA; if it offers no TLS use ?sslmode=disable."
+        ),
+    )
 }
 
 fn timeout(what: &str) -> Diagnosis {

@@ -63,6 +63,24 @@ async fn each_bad_database_url_is_classified_and_explained() {
 }
 
 #[tokio::test]
+async fn a_server_that_accepts_but_never_answers_is_a_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Accept connections and hold them open without a word.
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+
+    let diag = diagnose(&format!("postgres://app@127.0.0.1:{port}/leadscore")).await;
+
+    assert_eq!(diag.class, FailureClass::Timeout, "{}", diag.message);
+    silent.abort();
+}
+
+#[tokio::test]
 async fn transient_failures_are_retried_with_backoff_before_giving_up() {
     let mut settings = test_settings(&format!(
         "postgres://app@127.0.0.1:{}/leadscore",
@@ -124,7 +142,7 @@ fn postgres_admin_url() -> Option<url::Url> {
 }
 
 #[tokio::test]
-async fn a_missing_database_and_an_unknown_user_are_told_apart_on_postgres() {
+async fn missing_database_unknown_user_and_tls_failures_are_told_apart_on_postgres() {
     let Some(admin) = postgres_admin_url() else {
         eprintln!("skipped: needs TEST_DATABASE_URL (PostgreSQL lane)");
         return;
@@ -135,8 +153,12 @@ async fn a_missing_database_and_an_unknown_user_are_told_apart_on_postgres() {
     let _ = stranger.set_username("no_such_role");
     let _ = stranger.set_password(Some("wrong-password"));
 
+    let mut untrusted_tls = admin.clone();
+    untrusted_tls.set_query(Some("sslmode=verify-full"));
+
     let missing = diagnose(missing.as_str()).await;
     let stranger = diagnose(stranger.as_str()).await;
+    let tls = diagnose(untrusted_tls.as_str()).await;
 
     assert_eq!(
         missing.class,
@@ -151,6 +173,8 @@ async fn a_missing_database_and_an_unknown_user_are_told_apart_on_postgres() {
         stranger.message
     );
     assert!(!stranger.message.contains("wrong-password"));
+    // The local server's certificate is self-signed: verify-full must fail as TLS.
+    assert_eq!(tls.class, FailureClass::Tls, "{}", tls.message);
 }
 
 #[tokio::test]

@@ -100,7 +100,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    leadscore::telemetry::init(leadscore::config::LogFormat::Pretty);
+    // Server logs only when asked for: RUST_LOG=info cargo test -- --nocapture
+    if std::env::var_os("RUST_LOG").is_some() {
+        leadscore::telemetry::init(leadscore::config::LogFormat::Pretty);
+    }
     let test_db = TestDb::new().await;
     let mut settings = test_settings(&test_db.url);
     configure(&mut settings);

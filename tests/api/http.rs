@@ -257,3 +257,30 @@ async fn the_websocket_endpoint_acknowledges_a_signed_in_connection_and_refuses_
         "{refusal:?}"
     );
 }
+
+#[tokio::test]
+async fn a_request_past_the_timeout_gets_a_clear_504() {
+    use axum::{middleware, routing::get, Router};
+    // The server's timeout middleware in front of a handler slower than the limit.
+    let slow = Router::new()
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                "too late"
+            }),
+        )
+        .layer(middleware::from_fn_with_state(
+            std::time::Duration::from_millis(200),
+            leadscore::http::limits::timeout,
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, slow).await });
+
+    let response = reqwest::get(format!("http://{addr}/slow")).await.unwrap();
+
+    assert_eq!(response.status(), 504);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(error_code(&body), "TIMEOUT");
+}
