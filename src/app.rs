@@ -64,9 +64,8 @@ impl Application {
         db: DatabaseConnection,
     ) -> Result<Self, StartupError> {
         let secret = signing_secret(&settings)?;
-        let decoy_hash = tokio::task::spawn_blocking(password::decoy_hash)
+        let decoy_hash = password::decoy_hash()
             .await
-            .map_err(|err| StartupError(err.to_string()))?
             .map_err(|err| StartupError(err.message()))?;
         let settings = Arc::new(settings);
         let api = ApiContext {

@@ -36,6 +36,8 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         DbBackend::Sqlite => "sqlite",
         _ => "other",
     };
+    // Read before the probe, which itself borrows a connection.
+    let pool = db::pool_figures(&state.api.db, db::max_connections(&state.settings));
     let (status, database) = match probe(&state).await {
         Ok(()) => (
             StatusCode::OK,
@@ -46,7 +48,6 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             json!({ "connected": false, "backend": backend, "failure": { "class": diag.class, "message": diag.message } }),
         ),
     };
-    let pool = db::pool_figures(&state.api.db, db::max_connections(&state.settings));
     let body = json!({
         "status": if status == StatusCode::OK { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
