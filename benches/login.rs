@@ -1,15 +1,17 @@
 //! Login latency, end to end over HTTP against a release build:
 //! `cargo bench --bench login` (add `-- 200` for more samples).
 //!
-//! Starts the real server on port 0 with a fresh SQLite file (or
-//! TEST_DATABASE_URL's PostgreSQL server), creates one user and signs in
-//! sequentially, reporting percentiles. Argon2id (19 MiB, t=2) dominates.
+//! Starts the real server on port 0 with a fresh SQLite file (or, with
+//! BENCH_DATABASE_URL=postgres://..., a fresh database created on that server
+//! and dropped afterwards), creates one user and signs in sequentially,
+//! reporting percentiles. Argon2id (19 MiB, t=2) dominates.
 use std::time::{Duration, Instant};
 
 use leadscore::{
     app::Application, auth::password, config::Settings, entity::user::Role, service::accounts,
     validate::Email,
 };
+use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;
 
 #[tokio::main]
@@ -19,12 +21,26 @@ async fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(50);
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| {
-        format!(
+    let server = std::env::var("BENCH_DATABASE_URL").ok();
+    let scratch = format!("leadscore_bench_{}", std::process::id());
+    let url = match &server {
+        Some(server) => {
+            let admin = Database::connect(server)
+                .await
+                .expect("BENCH_DATABASE_URL connects");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {scratch}"))
+                .await
+                .expect("create scratch database");
+            let mut url = url::Url::parse(server).expect("BENCH_DATABASE_URL is a URL");
+            url.set_path(&scratch);
+            url.to_string()
+        }
+        None => format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("bench.db").display()
-        )
-    });
+        ),
+    };
     let mut settings = Settings::with_database(url);
     settings.bind = ([127, 0, 0, 1], 0).into();
     settings.secret_key = Some("bench-secret-key-that-is-at-least-32-bytes".into());
@@ -77,4 +93,10 @@ async fn main() {
         pct(0.99),
         times[times.len() - 1]
     );
+    if let Some(server) = server {
+        let admin = Database::connect(&server).await.expect("connects");
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
+            .await;
+    }
 }
