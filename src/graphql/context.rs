@@ -4,10 +4,11 @@ use std::{net::IpAddr, sync::Arc};
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
+use super::loaders::Loaders;
 use crate::{
     auth::{actor, Actor},
     config::Settings,
-    error::AppResult,
+    error::{AppError, AppResult},
     service::accounts::AuthConfig,
 };
 
@@ -31,6 +32,7 @@ pub trait ContextExt {
     fn meta(&self) -> Option<&RequestMeta>;
     fn actor(&self) -> AppResult<&Actor>;
     fn client_ip(&self) -> Option<String>;
+    fn loaders(&self) -> AppResult<&Loaders>;
 }
 
 impl ContextExt for Context<'_> {
@@ -51,5 +53,10 @@ impl ContextExt for Context<'_> {
         self.meta()
             .and_then(|m| m.client_ip)
             .map(|ip| ip.to_string())
+    }
+
+    fn loaders(&self) -> AppResult<&Loaders> {
+        self.data_opt::<Loaders>()
+            .ok_or_else(|| AppError::internal("request has no DataLoaders"))
     }
 }

@@ -23,6 +23,24 @@ pub fn decode(field: &str, cursor: &str) -> AppResult<Uuid> {
         .ok_or_else(|| AppError::bad_input(field, "not a cursor this API issued"))
 }
 
+/// A cursor holding a structured key (sort value and id) for keyset pages.
+pub fn encode_key<T: serde::Serialize>(key: &T) -> String {
+    let json = serde_json::to_string(key).unwrap_or_default();
+    URL_SAFE_NO_PAD.encode(format!("{PREFIX}{json}"))
+}
+
+pub fn decode_key<T: serde::de::DeserializeOwned>(field: &str, cursor: &str) -> AppResult<T> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| {
+            text.strip_prefix(PREFIX)
+                .and_then(|json| serde_json::from_str(json).ok())
+        })
+        .ok_or_else(|| AppError::bad_input(field, "not a cursor this API issued"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

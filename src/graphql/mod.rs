@@ -2,18 +2,31 @@
 use async_graphql::{extensions::Tracing, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 pub mod account;
+pub mod audit;
 pub mod context;
 pub mod cursor;
+pub mod leads;
+pub mod loaders;
 pub mod types;
 pub mod users;
 
 pub use context::{ApiContext, RequestMeta};
+pub use loaders::Loaders;
 
 #[derive(MergedObject, Default)]
-pub struct Query(account::AccountQuery, users::UserQuery);
+pub struct Query(
+    account::AccountQuery,
+    users::UserQuery,
+    leads::LeadQuery,
+    audit::AuditQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(account::AccountMutation, users::UserMutation);
+pub struct Mutation(
+    account::AccountMutation,
+    users::UserMutation,
+    leads::LeadMutation,
+);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

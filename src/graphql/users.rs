@@ -41,13 +41,14 @@ pub struct UpdateUserInput {
     pub role: Option<Role>,
 }
 
+/// The size of a whole result, across all pages.
 #[derive(SimpleObject)]
-pub struct UserConnectionFields {
-    /// How many users match the filter, across all pages.
+pub struct TotalCount {
+    /// How many items match the filter, across all pages.
     pub total_count: u64,
 }
 
-pub type UserConnection = Connection<String, User, UserConnectionFields, EmptyFields>;
+pub type UserConnection = Connection<String, User, TotalCount, EmptyFields>;
 
 pub fn parse_id(field: &str, id: &ID) -> AppResult<uuid::Uuid> {
     uuid::Uuid::parse_str(id.as_str())
@@ -84,7 +85,7 @@ impl UserQuery {
         let mut connection = Connection::with_additional_fields(
             page.has_previous_page,
             page.has_next_page,
-            UserConnectionFields {
+            TotalCount {
                 total_count: page.total_count,
             },
         );

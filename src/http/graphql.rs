@@ -12,7 +12,12 @@ use axum::{
 };
 
 use super::{client_ip, AppState};
-use crate::{auth::Actor, error::AppError, graphql::RequestMeta, service::accounts};
+use crate::{
+    auth::Actor,
+    error::AppError,
+    graphql::{Loaders, RequestMeta},
+    service::accounts,
+};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
@@ -106,11 +111,12 @@ pub async fn handle(
             return response;
         }
     };
+    let loaders = Loaders::new(&state.api.db, actor.clone());
     let meta = RequestMeta {
         actor,
         client_ip: client_ip(&state.settings, Some(peer), &headers),
     };
-    let response = state.schema.execute(request.data(meta)).await;
+    let response = state.schema.execute(request.data(meta).data(loaders)).await;
     // A request that failed before execution (syntax, validation) has no data.
     let status = if wants_graphql_json
         && response.data == async_graphql::Value::Null

@@ -8,7 +8,7 @@ use axum::{
 };
 
 use super::{graphql::actor_from_header, AppState};
-use crate::graphql::RequestMeta;
+use crate::graphql::{Loaders, RequestMeta};
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -29,6 +29,7 @@ pub async fn upgrade(
                         .await
                         .map_err(async_graphql::Error::from)?;
                     let mut data = Data::default();
+                    data.insert(Loaders::new(&state.api.db, actor.clone()));
                     data.insert(RequestMeta {
                         actor,
                         client_ip: None,

@@ -84,3 +84,69 @@ pub fn changes(pairs: &[(&str, Value, Value)]) -> Value {
         .collect();
     Value::Object(map)
 }
+
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub actor_id: Option<Uuid>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<Uuid>,
+    pub from: Option<chrono::DateTime<Utc>>,
+    pub to: Option<chrono::DateTime<Utc>>,
+}
+
+/// The audit log, newest first (admins only).
+pub async fn list(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::Actor,
+    filter: AuditFilter,
+    page: crate::service::page::PageRequest,
+) -> AppResult<crate::service::page::Page<audit_log::Model>> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+    use crate::entity::audit_log::Column;
+
+    actor.require_admin()?;
+    let mut c = sea_orm::Condition::all();
+    if let Some(action) = filter.action {
+        c = c.add(Column::Action.eq(action));
+    }
+    if let Some(id) = filter.actor_id {
+        c = c.add(Column::ActorId.eq(id));
+    }
+    if let Some(kind) = filter.entity_type {
+        c = c.add(Column::EntityType.eq(kind));
+    }
+    if let Some(id) = filter.entity_id {
+        c = c.add(Column::EntityId.eq(id));
+    }
+    if let Some(from) = filter.from {
+        c = c.add(Column::OccurredAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        c = c.add(Column::OccurredAt.lt(to));
+    }
+    let total_count = audit_log::Entity::find()
+        .filter(c.clone())
+        .count(db)
+        .await?;
+    let mut query = audit_log::Entity::find().filter(c);
+    // UUID v7 ids order by time: id order is occurrence order.
+    if let Some(after) = page.after {
+        query = query.filter(Column::Id.lt(after));
+    }
+    let limit = page.limit();
+    let mut items = query
+        .order_by_desc(Column::Id)
+        .limit(limit + 1)
+        .all(db)
+        .await?;
+    let has_next_page = items.len() as u64 > limit;
+    items.truncate(limit as usize);
+    Ok(crate::service::page::Page {
+        items,
+        has_next_page,
+        has_previous_page: page.after.is_some(),
+        total_count,
+    })
+}

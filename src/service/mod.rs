@@ -4,9 +4,13 @@
 //!
 //! [`Actor`]: crate::auth::Actor
 pub mod accounts;
+pub mod activities;
+pub mod assignments;
 pub mod audit;
 pub mod demo;
+pub mod lead_input;
 pub mod leads;
+pub mod notes;
 pub mod page;
 pub mod throttle;
 pub mod users;

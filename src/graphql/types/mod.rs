@@ -1,8 +1,30 @@
-//! One file per GraphQL type.
+//! One file per GraphQL type (small enums of one domain share a file).
+pub mod activity;
+pub mod activity_kind;
+pub mod assignment;
+pub mod assignment_status;
+pub mod audit_entry;
 pub mod auth_payload;
+pub mod classification;
+pub mod lead;
+pub mod lead_order;
+pub mod lead_source;
+pub mod lead_status;
+pub mod note;
 pub mod role;
 pub mod user;
 
+pub use activity::Activity;
+pub use activity_kind::{ActivityDirection, ActivityKind};
+pub use assignment::Assignment;
+pub use assignment_status::AssignmentStatus;
+pub use audit_entry::AuditEntry;
 pub use auth_payload::AuthPayload;
+pub use classification::Classification;
+pub use lead::Lead;
+pub use lead_order::{LeadOrderField, LeadOrderInput, SortDirection};
+pub use lead_source::LeadSource;
+pub use lead_status::LeadStatus;
+pub use note::Note;
 pub use role::Role;
 pub use user::User;
