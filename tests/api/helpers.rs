@@ -1,10 +1,17 @@
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use leadscore::{
     app::Application, auth::password, config::Settings, entity::user::Role, service::accounts,
     validate::Email,
 };
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait};
 use serde_json::{json, Value};
 
 /// The signing key tests use, so they can forge tokens that differ in one claim.
@@ -100,6 +107,20 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(configure, None).await
+}
+
+/// An app whose every SQL statement is counted, for N+1 tests.
+pub async fn spawn_app_counting() -> (TestApp, Arc<AtomicUsize>) {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let app = spawn(|_| {}, Some(counter.clone())).await;
+    (app, counter)
+}
+
+async fn spawn(
+    configure: impl FnOnce(&mut Settings),
+    counter: Option<Arc<AtomicUsize>>,
+) -> TestApp {
     // Server logs only when asked for: RUST_LOG=info cargo test -- --nocapture
     if std::env::var_os("RUST_LOG").is_some() {
         leadscore::telemetry::init(leadscore::config::LogFormat::Pretty);
@@ -107,7 +128,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let test_db = TestDb::new().await;
     let mut settings = test_settings(&test_db.url);
     configure(&mut settings);
-    let app = Application::build(settings, true)
+    let mut db = leadscore::app::connect(&settings, true)
+        .await
+        .expect("database connects");
+    if let Some(counter) = counter {
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+    let app = Application::with_connection(settings, db)
         .await
         .expect("application starts");
     let addr = app.local_addr();
@@ -168,6 +197,45 @@ impl TestApp {
         .await
         .expect("insert user");
         user.id.to_string()
+    }
+
+    /// The service-layer identity of a user, for arranging data directly.
+    pub async fn actor(&self, user_id: &str) -> leadscore::auth::Actor {
+        let id = uuid::Uuid::parse_str(user_id).unwrap();
+        let user = leadscore::entity::user::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .unwrap()
+            .unwrap();
+        leadscore::auth::Actor::from_user(&user, None)
+    }
+
+    /// Creates a lead through the API and returns its id.
+    pub async fn create_lead(&self, token: &str, input: Value) -> String {
+        let mut full = json!({ "firstName": "Pat", "lastName": "Lead" });
+        for (key, value) in input.as_object().unwrap() {
+            full[key] = value.clone();
+        }
+        let body = self
+            .gql(
+                "mutation($input: CreateLeadInput!) { createLead(input: $input) { id } }",
+                json!({ "input": full }),
+                Some(token),
+            )
+            .await;
+        body["data"]["createLead"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createLead failed: {body}"))
+            .to_string()
+    }
+
+    pub async fn assign(&self, token: &str, lead_id: &str, user_id: &str) -> Value {
+        self.gql(
+            "mutation($l: ID!, $u: ID!) { assignLead(leadId: $l, userId: $u) { id status } }",
+            json!({ "l": lead_id, "u": user_id }),
+            Some(token),
+        )
+        .await
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Value {

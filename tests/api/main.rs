@@ -6,6 +6,7 @@ mod database_url;
 mod demo;
 mod helpers;
 mod http;
+mod leads;
 mod migrations;
 mod schema;
 mod users;
