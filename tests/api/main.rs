@@ -1,6 +1,8 @@
 //! Black-box tests: a real server on port 0 and a fresh database per test
 //! (a SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL is set).
+mod assignments;
 mod auth;
+mod authorization;
 mod cli;
 mod database_url;
 mod demo;
@@ -8,5 +10,6 @@ mod helpers;
 mod http;
 mod leads;
 mod migrations;
+mod n_plus_one;
 mod schema;
 mod users;

@@ -1,0 +1,254 @@
+use leadscore::entity::{
+    assignment::{self, AssignmentStatus},
+    user::Role,
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_ok, error_code, spawn_app, TestApp, Tokens};
+
+struct Team {
+    manager: Tokens,
+    rep1: Tokens,
+    rep2: Tokens,
+}
+
+async fn team(app: &TestApp) -> Team {
+    Team {
+        manager: app.signed_in("manager@example.com", Role::Manager).await,
+        rep1: app.signed_in("rep1@example.com", Role::SalesRep).await,
+        rep2: app.signed_in("rep2@example.com", Role::SalesRep).await,
+    }
+}
+
+const SEES: &str = "query($id: ID!) {
+    lead(id: $id) { id }
+    leads(filter: { search: \"zanzibar\" }) { totalCount edges { node { id } } }
+    myLeads { totalCount }
+    all: leads { totalCount }
+}";
+
+/// What a user can see of one lead: by id, in search, in myLeads and in the total.
+async fn sees(app: &TestApp, token: &str, lead_id: &str) -> (bool, u64, u64, u64) {
+    let body = app.gql(SEES, json!({ "id": lead_id }), Some(token)).await;
+    let by_id = body["data"]["lead"]["id"].as_str() == Some(lead_id);
+    if !by_id {
+        assert_eq!(error_code(&body), "NOT_FOUND", "never FORBIDDEN: {body}");
+    }
+    let count = |v: &Value| v["totalCount"].as_u64().unwrap_or(0);
+    (
+        by_id,
+        count(&body["data"]["leads"]),
+        count(&body["data"]["myLeads"]),
+        count(&body["data"]["all"]),
+    )
+}
+
+const TRANSFER: &str = "mutation($l: ID!, $u: ID!, $r: String) { transferLead(leadId: $l, toUserId: $u, reason: $r) { status assignee { email } assignedBy { email } } }";
+const COMPLETE: &str = "mutation($l: ID!, $o: String) { completeAssignment(leadId: $l, outcome: $o) { status outcome completedAt } }";
+
+#[tokio::test]
+async fn an_assigned_lead_is_visible_only_to_its_rep_and_follows_a_transfer() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let lead = app
+        .create_lead(&t.manager.access, json!({ "lastName": "Zanzibar" }))
+        .await;
+
+    let assigned = app.assign(&t.manager.access, &lead, &t.rep1.user_id).await;
+    assert_eq!(assigned["data"]["assignLead"]["status"], "ACTIVE");
+    assert_eq!(sees(&app, &t.rep1.access, &lead).await, (true, 1, 1, 1));
+    assert_eq!(sees(&app, &t.rep2.access, &lead).await, (false, 0, 0, 0));
+
+    let moved = app
+        .gql(
+            TRANSFER,
+            json!({ "l": lead, "u": t.rep2.user_id, "r": "territory change" }),
+            Some(&t.manager.access),
+        )
+        .await;
+    assert_eq!(
+        moved["data"]["transferLead"]["assignee"]["email"],
+        "rep2@example.com"
+    );
+    assert_eq!(sees(&app, &t.rep1.access, &lead).await, (false, 0, 0, 0));
+    assert_eq!(sees(&app, &t.rep2.access, &lead).await, (true, 1, 1, 1));
+
+    let history = app.gql("query($id: ID!) { lead(id: $id) { assignments { status assignee { email } outcome } activities { edges { node { kind } } } } }", json!({ "id": lead }), Some(&t.manager.access)).await;
+    let statuses: Vec<&str> = history["data"]["lead"]["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["ACTIVE", "TRANSFERRED"]);
+    assert_eq!(
+        history["data"]["lead"]["assignments"][1]["outcome"],
+        "territory change"
+    );
+    let kinds: Vec<&str> = history["data"]["lead"]["activities"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["TRANSFER", "ASSIGNMENT"]);
+}
+
+#[tokio::test]
+async fn a_rep_hands_a_lead_on_and_loses_it_and_cannot_touch_anothers() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let mine = app
+        .create_lead(&t.rep1.access, json!({ "lastName": "Mine" }))
+        .await;
+    let theirs = app
+        .create_lead(&t.rep2.access, json!({ "lastName": "Theirs" }))
+        .await;
+
+    let steal = app
+        .gql(
+            TRANSFER,
+            json!({ "l": theirs, "u": t.rep1.user_id }),
+            Some(&t.rep1.access),
+        )
+        .await;
+    let hand_on = app
+        .gql(
+            TRANSFER,
+            json!({ "l": mine, "u": t.rep2.user_id }),
+            Some(&t.rep1.access),
+        )
+        .await;
+
+    assert_eq!(error_code(&steal), "NOT_FOUND");
+    assert_eq!(
+        hand_on["data"]["transferLead"]["assignedBy"]["email"],
+        "rep1@example.com"
+    );
+    assert_eq!(sees(&app, &t.rep1.access, &mine).await.0, false);
+    assert_eq!(sees(&app, &t.rep2.access, &mine).await.0, true);
+}
+
+#[tokio::test]
+async fn a_lead_a_rep_creates_is_assigned_to_them() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+
+    let lead = app.create_lead(&t.rep1.access, json!({})).await;
+
+    let body = app
+        .gql(
+            "query($id: ID!) { lead(id: $id) { assignee { email } } }",
+            json!({ "id": lead }),
+            Some(&t.rep1.access),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["lead"]["assignee"]["email"],
+        "rep1@example.com"
+    );
+}
+
+#[tokio::test]
+async fn completing_an_assignment_records_the_outcome_and_ends_the_reps_access() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let lead = app.create_lead(&t.manager.access, json!({})).await;
+    app.assign(&t.manager.access, &lead, &t.rep1.user_id).await;
+
+    let body = app
+        .gql(
+            COMPLETE,
+            json!({ "l": lead, "o": "Closed won: 2 vans" }),
+            Some(&t.rep1.access),
+        )
+        .await;
+    let again = app
+        .gql(COMPLETE, json!({ "l": lead }), Some(&t.manager.access))
+        .await;
+
+    assert_eq!(body["data"]["completeAssignment"]["status"], "COMPLETED");
+    assert_eq!(
+        body["data"]["completeAssignment"]["outcome"],
+        "Closed won: 2 vans"
+    );
+    assert_eq!(error_code(&again), "CONFLICT");
+    assert_eq!(sees(&app, &t.rep1.access, &lead).await.0, false);
+    let activities = app.gql("query($id: ID!) { lead(id: $id) { activities(first: 1) { edges { node { kind summary } } } } }", json!({ "id": lead }), Some(&t.manager.access)).await;
+    assert_eq!(
+        activities["data"]["lead"]["activities"]["edges"][0]["node"]["kind"],
+        "COMPLETION"
+    );
+}
+
+#[tokio::test]
+async fn assignments_go_only_to_active_reps_and_managers_and_never_twice() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let lead = app.create_lead(&t.manager.access, json!({})).await;
+    app.gql(
+        "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
+        json!({ "id": t.rep2.user_id }),
+        Some(&admin.access),
+    )
+    .await;
+
+    let to_admin = app.assign(&t.manager.access, &lead, &admin.user_id).await;
+    let to_inactive = app.assign(&t.manager.access, &lead, &t.rep2.user_id).await;
+    let to_nobody = app
+        .assign(
+            &t.manager.access,
+            &lead,
+            "01900000-0000-7000-8000-000000000000",
+        )
+        .await;
+    assert_ok(&app.assign(&t.manager.access, &lead, &t.rep1.user_id).await);
+    let twice = app
+        .assign(&t.manager.access, &lead, &t.manager.user_id)
+        .await;
+
+    for body in [&to_admin, &to_inactive, &to_nobody] {
+        assert_eq!(error_code(body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "userId");
+    }
+    assert_eq!(error_code(&twice), "CONFLICT");
+}
+
+#[tokio::test]
+async fn two_managers_assigning_at_once_end_with_one_active_assignment_and_a_conflict() {
+    let app = spawn_app().await;
+    let t = team(&app).await;
+    let other_manager = app.signed_in("manager2@example.com", Role::Manager).await;
+    for round in 0..5 {
+        let lead = app
+            .create_lead(
+                &t.manager.access,
+                json!({ "lastName": format!("Race{round}") }),
+            )
+            .await;
+
+        let (a, b) = tokio::join!(
+            app.assign(&t.manager.access, &lead, &t.rep1.user_id),
+            app.assign(&other_manager.access, &lead, &t.rep2.user_id)
+        );
+
+        let wins = [&a, &b]
+            .iter()
+            .filter(|r| r.get("errors").is_none())
+            .count();
+        let conflicts = [&a, &b]
+            .iter()
+            .filter(|r| r.get("errors").is_some() && error_code(r) == "CONFLICT")
+            .count();
+        assert_eq!((wins, conflicts), (1, 1), "round {round}: {a} / {b}");
+        let active = assignment::Entity::find()
+            .filter(assignment::Column::LeadId.eq(uuid::Uuid::parse_str(&lead).unwrap()))
+            .filter(assignment::Column::Status.eq(AssignmentStatus::Active))
+            .count(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(active, 1);
+    }
+}
