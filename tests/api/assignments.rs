@@ -126,8 +126,8 @@ async fn a_rep_hands_a_lead_on_and_loses_it_and_cannot_touch_anothers() {
         hand_on["data"]["transferLead"]["assignedBy"]["email"],
         "rep1@example.com"
     );
-    assert_eq!(sees(&app, &t.rep1.access, &mine).await.0, false);
-    assert_eq!(sees(&app, &t.rep2.access, &mine).await.0, true);
+    assert!(!sees(&app, &t.rep1.access, &mine).await.0);
+    assert!(sees(&app, &t.rep2.access, &mine).await.0);
 }
 
 #[tokio::test]
@@ -174,7 +174,7 @@ async fn completing_an_assignment_records_the_outcome_and_ends_the_reps_access()
         "Closed won: 2 vans"
     );
     assert_eq!(error_code(&again), "CONFLICT");
-    assert_eq!(sees(&app, &t.rep1.access, &lead).await.0, false);
+    assert!(!sees(&app, &t.rep1.access, &lead).await.0);
     let activities = app.gql("query($id: ID!) { lead(id: $id) { activities(first: 1) { edges { node { kind summary } } } } }", json!({ "id": lead }), Some(&t.manager.access)).await;
     assert_eq!(
         activities["data"]["lead"]["activities"]["edges"][0]["node"]["kind"],
