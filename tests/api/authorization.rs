@@ -15,6 +15,14 @@ enum Expect {
 
 use Expect::{Code, Count, Ok as Allowed};
 
+/// (operation, query, path to a count, expectations for admin, manager, owner, other rep, anonymous)
+type Case = (
+    &'static str,
+    &'static str,
+    Option<&'static [&'static str]>,
+    [Expect; 5],
+);
+
 const NOT_FOUND: Expect = Code("NOT_FOUND");
 const FORBIDDEN: Expect = Code("FORBIDDEN");
 const UNAUTHENTICATED: Expect = Code("UNAUTHENTICATED");
@@ -91,8 +99,7 @@ async fn every_lead_operation_is_allowed_or_refused_per_role() {
         other: other.access,
     };
     let nested = "query($l: ID!) { lead(id: $l) { id assignments { lead { id } assignee { email } } notes { edges { node { lead { id } author { email } } } } activities { edges { node { lead { id } actor { email } } } } } }";
-    // (operation, query, count path, [admin, manager, owner, other, anonymous])
-    let table: Vec<(&str, &str, Option<&[&str]>, [Expect; 5])> = vec![
+    let table: Vec<Case> = vec![
         ("lead", "query($l: ID!) { lead(id: $l) { id } }", None, [Allowed, Allowed, Allowed, NOT_FOUND, UNAUTHENTICATED]),
         ("nested paths", nested, None, [Allowed, Allowed, Allowed, NOT_FOUND, UNAUTHENTICATED]),
         ("search", "{ leads(filter: { search: \"quetzal\" }) { totalCount } }", Some(&["leads", "totalCount"]), [Count(1), Count(1), Count(1), Count(0), UNAUTHENTICATED]),
