@@ -1,18 +1,17 @@
 //! Login latency, end to end over HTTP against a release build:
-//! `cargo bench --bench login` (add `-- 200` for more samples).
-//!
-//! Starts the real server on port 0 with a fresh SQLite file (or, with
-//! BENCH_DATABASE_URL=postgres://..., a fresh database created on that server
-//! and dropped afterwards), creates one user and signs in sequentially,
-//! reporting percentiles. Argon2id (19 MiB, t=2) dominates.
-use std::time::{Duration, Instant};
+//! `cargo bench --bench login [-- N]`. With BENCH_DATABASE_URL=postgres://...
+//! it runs on a scratch database on that server. Argon2id (19 MiB, t=2)
+//! dominates.
+use std::time::Instant;
 
 use leadscore::{
     app::Application, auth::password, config::Settings, entity::user::Role, service::accounts,
     validate::Email,
 };
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::json;
+
+#[path = "support.rs"]
+mod support;
 
 #[tokio::main]
 async fn main() {
@@ -20,28 +19,8 @@ async fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(50);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = std::env::var("BENCH_DATABASE_URL").ok();
-    let scratch = format!("leadscore_bench_{}", std::process::id());
-    let url = match &server {
-        Some(server) => {
-            let admin = Database::connect(server)
-                .await
-                .expect("BENCH_DATABASE_URL connects");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {scratch}"))
-                .await
-                .expect("create scratch database");
-            let mut url = url::Url::parse(server).expect("BENCH_DATABASE_URL is a URL");
-            url.set_path(&scratch);
-            url.to_string()
-        }
-        None => format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("bench.db").display()
-        ),
-    };
-    let mut settings = Settings::with_database(url);
+    let scratch = support::Scratch::new().await;
+    let mut settings = Settings::with_database(scratch.url.clone());
     settings.bind = ([127, 0, 0, 1], 0).into();
     settings.secret_key = Some("bench-secret-key-that-is-at-least-32-bytes".into());
     let app = Application::build(settings, true)
@@ -49,9 +28,10 @@ async fn main() {
         .expect("server starts");
     let addr = app.local_addr();
     let hash = password::hash("bench password".into()).await.expect("hash");
+    let email = Email::parse("email", "bench@example.com").expect("email");
     accounts::insert_user(
         app.db(),
-        Email::parse("email", "bench@example.com").unwrap(),
+        email,
         "Bench".into(),
         Role::SalesRep,
         hash,
@@ -63,7 +43,7 @@ async fn main() {
 
     let client = reqwest::Client::new();
     let body = json!({ "query": "mutation { login(email: \"bench@example.com\", password: \"bench password\") { accessToken } }" });
-    let mut times: Vec<Duration> = Vec::with_capacity(samples);
+    let mut times = Vec::with_capacity(samples);
     for i in 0..samples + 3 {
         let started = Instant::now();
         let response: serde_json::Value = client
@@ -79,24 +59,14 @@ async fn main() {
             response["data"]["login"]["accessToken"].is_string(),
             "{response}"
         );
-        // The first three warm the pool and caches.
+        // The first three warm the pool and the hashing threads.
         if i >= 3 {
             times.push(started.elapsed());
         }
     }
-    times.sort();
-    let pct = |p: f64| times[((times.len() as f64 * p).ceil() as usize).saturating_sub(1)];
     println!(
-        "login over HTTP, {samples} sequential samples: p50 {:?}  p95 {:?}  p99 {:?}  max {:?}",
-        pct(0.50),
-        pct(0.95),
-        pct(0.99),
-        times[times.len() - 1]
+        "login over HTTP, {samples} sequential samples: {}",
+        support::percentiles(times)
     );
-    if let Some(server) = server {
-        let admin = Database::connect(&server).await.expect("connects");
-        let _ = admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
-            .await;
-    }
+    scratch.drop_database().await;
 }

@@ -39,7 +39,11 @@ pub enum Command {
         no_migrate: bool,
     },
     /// Seed demo data (DEMO ONLY: public passwords) if the database has no users.
-    Demo,
+    Demo {
+        /// How many leads to generate (up to 1,000,000; for benchmarks).
+        #[arg(long, default_value_t = demo::DEFAULT_LEADS)]
+        leads: usize,
+    },
     /// Apply or revert schema migrations.
     Migrate {
         #[command(subcommand)]
@@ -96,7 +100,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         no_migrate: false,
     }) {
         Command::Serve { demo, no_migrate } => serve(cli.settings, demo, !no_migrate).await,
-        Command::Demo => seed_demo(&cli.settings).await,
+        Command::Demo { leads } => seed_demo(&cli.settings, leads).await,
         Command::Migrate { action } => migrate(&cli.settings, action).await,
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
@@ -127,7 +131,7 @@ async fn serve(settings: Settings, demo_data: bool, migrate: bool) -> Result<(),
         .map_err(|e| e.0)?;
     if demo_data {
         report_demo(
-            demo::seed(app.db(), settings.is_production())
+            demo::seed(app.db(), settings.is_production(), demo::DEFAULT_LEADS)
                 .await
                 .map_err(describe)?,
         );
@@ -157,14 +161,14 @@ fn report_demo(outcome: demo::Outcome) {
     }
 }
 
-async fn seed_demo(settings: &Settings) -> Result<(), String> {
+async fn seed_demo(settings: &Settings, leads: usize) -> Result<(), String> {
     if settings.is_production() {
         return Err(
             "demo data is refused when LEADSCORE_ENV=production: its passwords are public".into(),
         );
     }
     let db = app::connect(settings, true).await.map_err(|e| e.0)?;
-    report_demo(demo::seed(&db, false).await.map_err(describe)?);
+    report_demo(demo::seed(&db, false, leads).await.map_err(describe)?);
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! relation, not one per row. Built per request, for the request's actor.
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -17,27 +17,46 @@ use crate::{
 };
 
 pub struct Loaders {
-    pub users: DataLoader<UserLoader>,
-    pub leads: DataLoader<LeadLoader>,
-    pub active_assignments: DataLoader<ActiveAssignmentLoader>,
-    pub recent_notes: DataLoader<RecentNotesLoader>,
+    pub users: DataLoader<UserLoader, HashMapCache>,
+    pub leads: DataLoader<LeadLoader, HashMapCache>,
+    pub active_assignments: DataLoader<ActiveAssignmentLoader, HashMapCache>,
+    pub recent_notes: DataLoader<RecentNotesLoader, HashMapCache>,
 }
 
 impl Loaders {
+    /// For one HTTP request: values are cached for the request, so a list
+    /// can prime them once per relation (see `graphql::leads`).
     pub fn new(db: &DatabaseConnection, actor: Option<Actor>) -> Self {
         let spawn = |f| tokio::spawn(f);
+        let cache = HashMapCache::default;
         Self {
-            users: DataLoader::new(UserLoader(db.clone()), spawn),
-            leads: DataLoader::new(
+            users: DataLoader::with_cache(UserLoader(db.clone()), spawn, cache()),
+            leads: DataLoader::with_cache(
                 LeadLoader {
                     db: db.clone(),
                     actor,
                 },
                 spawn,
+                cache(),
             ),
-            active_assignments: DataLoader::new(ActiveAssignmentLoader(db.clone()), spawn),
-            recent_notes: DataLoader::new(RecentNotesLoader(db.clone()), spawn),
+            active_assignments: DataLoader::with_cache(
+                ActiveAssignmentLoader(db.clone()),
+                spawn,
+                cache(),
+            ),
+            recent_notes: DataLoader::with_cache(RecentNotesLoader(db.clone()), spawn, cache()),
         }
+    }
+
+    /// For a websocket connection, which outlives any one operation: no
+    /// cache, since a cached lead could outlive the right to see it.
+    pub fn uncached(db: &DatabaseConnection, actor: Option<Actor>) -> Self {
+        let loaders = Self::new(db, actor);
+        loaders.users.enable_all_cache(false);
+        loaders.leads.enable_all_cache(false);
+        loaders.active_assignments.enable_all_cache(false);
+        loaders.recent_notes.enable_all_cache(false);
+        loaders
     }
 }
 

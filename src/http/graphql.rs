@@ -111,7 +111,13 @@ pub async fn handle(
             return response;
         }
     };
-    let loaders = Loaders::new(&state.api.db, actor.clone());
+    // Queries change nothing, so their loaders may cache; a mutation request
+    // could otherwise read a value cached before its own earlier change.
+    let loaders = if is_mutation(&mut request) {
+        Loaders::uncached(&state.api.db, actor.clone())
+    } else {
+        Loaders::new(&state.api.db, actor.clone())
+    };
     let meta = RequestMeta {
         actor,
         client_ip: client_ip(&state.settings, Some(peer), &headers),

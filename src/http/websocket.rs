@@ -29,7 +29,7 @@ pub async fn upgrade(
                         .await
                         .map_err(async_graphql::Error::from)?;
                     let mut data = Data::default();
-                    data.insert(Loaders::new(&state.api.db, actor.clone()));
+                    data.insert(Loaders::uncached(&state.api.db, actor.clone()));
                     data.insert(RequestMeta {
                         actor,
                         client_ip: None,

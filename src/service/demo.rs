@@ -29,7 +29,10 @@ pub const DEMO_USERS: [(&str, &str, Role); 4] = [
     ("rep1@example.com", "Riley Rep", Role::SalesRep),
     ("rep2@example.com", "Sam Rep", Role::SalesRep),
 ];
-const LEADS: usize = 200;
+/// How many leads the demo has unless asked for more.
+pub const DEFAULT_LEADS: usize = 200;
+/// The generator's ceiling: enough for benchmarks, not enough to fill a disk by a typo.
+pub const MAX_LEADS: usize = 1_000_000;
 const THOUSAND_DOLLARS: i64 = 100_000;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -181,8 +184,50 @@ const INVENTORY: &[(&str, &str, i64, i32)] = &[
     ("Apex GT Coupe", "Sports car", 68_000, 1),
 ];
 
-/// Seeds the demo data in one transaction.
-pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcome> {
+/// Rows waiting to be inserted, parents before children, so memory stays
+/// flat however many leads are generated.
+#[derive(Default)]
+struct Batch {
+    leads: Vec<lead::ActiveModel>,
+    activities: Vec<lead_activity::ActiveModel>,
+    notes: Vec<lead_note::ActiveModel>,
+    assignments: Vec<assignment::ActiveModel>,
+}
+
+impl Batch {
+    async fn flush<C: sea_orm::ConnectionTrait>(&mut self, conn: &C) -> AppResult<()> {
+        if !self.leads.is_empty() {
+            lead::Entity::insert_many(std::mem::take(&mut self.leads))
+                .exec(conn)
+                .await?;
+        }
+        for chunk in std::mem::take(&mut self.activities).chunks(1000) {
+            lead_activity::Entity::insert_many(chunk.to_vec())
+                .exec(conn)
+                .await?;
+        }
+        for chunk in std::mem::take(&mut self.notes).chunks(1000) {
+            lead_note::Entity::insert_many(chunk.to_vec())
+                .exec(conn)
+                .await?;
+        }
+        for chunk in std::mem::take(&mut self.assignments).chunks(1000) {
+            assignment::Entity::insert_many(chunk.to_vec())
+                .exec(conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Seeds the demo data (with `leads` leads) in one transaction.
+pub async fn seed(db: &DatabaseConnection, production: bool, leads: usize) -> AppResult<Outcome> {
+    if !(1..=MAX_LEADS).contains(&leads) {
+        return Err(AppError::bad_input(
+            "--leads",
+            format!("from 1 to {MAX_LEADS}"),
+        ));
+    }
     if production {
         return Err(AppError::Forbidden(
             "demo data is refused when LEADSCORE_ENV=production: its passwords are public".into(),
@@ -231,9 +276,12 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
         .exec(&txn)
         .await?;
 
-    let (mut leads, mut activities, mut notes, mut assignments) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for i in 0..LEADS {
+    let count = leads;
+    let mut batch = Batch::default();
+    for i in 0..count {
+        if batch.leads.len() >= 500 {
+            batch.flush(&txn).await?;
+        }
         let id = Uuid::now_v7();
         let (first, last) = (*rng.pick(FIRST), *rng.pick(LAST));
         let company = rng.chance(70).then(|| *rng.pick(COMPANIES));
@@ -268,7 +316,7 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
                 (ActivityKind::Email, *rng.pick(EMAILS))
             };
             last_activity = last_activity.max(Some(occurred_at));
-            activities.push(lead_activity::ActiveModel {
+            batch.activities.push(lead_activity::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 lead_id: Set(id),
                 actor_id: Set(Some(reps[i % 2])),
@@ -284,7 +332,7 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
             });
         }
         for _ in 0..rng.below(3) {
-            notes.push(lead_note::ActiveModel {
+            batch.notes.push(lead_note::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 lead_id: Set(id),
                 author_id: Set(Some(if rng.chance(30) { manager } else { reps[i % 2] })),
@@ -296,7 +344,7 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
         }
         if rng.chance(85) {
             let closed = matches!(status, LeadStatus::Won | LeadStatus::Lost);
-            assignments.push(assignment::ActiveModel {
+            batch.assignments.push(assignment::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 lead_id: Set(id),
                 assignee_id: Set(reps[i % 2]),
@@ -318,7 +366,7 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
                 })),
             });
         }
-        leads.push(lead::ActiveModel {
+        batch.leads.push(lead::ActiveModel {
             id: Set(id),
             search_text: Set(search_text(
                 first,
@@ -354,27 +402,10 @@ pub async fn seed(db: &DatabaseConnection, production: bool) -> AppResult<Outcom
             deleted_at: Set(None),
         });
     }
-    for chunk in leads.chunks(50) {
-        lead::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
-    }
-    for chunk in activities.chunks(100) {
-        lead_activity::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
-            .await?;
-    }
-    for chunk in notes.chunks(100) {
-        lead_note::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
-            .await?;
-    }
-    for chunk in assignments.chunks(100) {
-        assignment::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
-            .await?;
-    }
+    batch.flush(&txn).await?;
     txn.commit().await?;
     Ok(Outcome::Seeded {
         users: DEMO_USERS.len(),
-        leads: LEADS,
+        leads: count,
     })
 }

@@ -723,15 +723,20 @@ fn ordered(
     query.order_by(Column::Id, order)
 }
 
-/// One page of the leads `actor` may see. NULL sort values come last.
-#[tracing::instrument(skip_all, fields(actor = %actor.user_id))]
-pub async fn list(
-    db: &DatabaseConnection,
+/// The statement behind one page, and how to read its rows.
+pub struct PagePlan {
+    pub query: Select<lead::Entity>,
+    backwards: bool,
+    limit: u64,
+}
+
+/// Builds the query [`list`] runs (also used to EXPLAIN it in benchmarks).
+pub fn page_plan(
     actor: &Actor,
     filter: &LeadFilter,
     order: LeadOrder,
-    page: LeadPageRequest,
-) -> AppResult<LeadPage> {
+    page: &LeadPageRequest,
+) -> AppResult<PagePlan> {
     for (name, key) in [("after", &page.after), ("before", &page.before)] {
         if key.as_ref().is_some_and(|k| k.field != order.field) {
             return Err(AppError::bad_input(
@@ -740,12 +745,11 @@ pub async fn list(
             ));
         }
     }
-    let condition = filter_condition(actor, filter)?;
     let backwards = page.last.is_some() || page.before.is_some() && page.first.is_none();
     let limit = if backwards { page.last } else { page.first }
         .unwrap_or(20)
         .clamp(1, MAX_PAGE);
-    let mut query = lead::Entity::find().filter(condition);
+    let mut query = lead::Entity::find().filter(filter_condition(actor, filter)?);
     // Walking backwards reverses the order (and where NULLs fall), then the page is flipped back.
     let (descending, nulls_last) = if backwards {
         (!order.descending, false)
@@ -755,13 +759,29 @@ pub async fn list(
     if let Some(key) = if backwards { &page.before } else { &page.after } {
         query = query.filter(past(order.field, key, descending, nulls_last));
     }
-    let mut leads = ordered(query, order.field, descending, nulls_last)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    let more = leads.len() as u64 > limit;
-    leads.truncate(limit as usize);
-    if backwards {
+    // One row more than asked tells whether another page follows.
+    let query = ordered(query, order.field, descending, nulls_last).limit(limit + 1);
+    Ok(PagePlan {
+        query,
+        backwards,
+        limit,
+    })
+}
+
+/// One page of the leads `actor` may see. NULL sort values come last.
+#[tracing::instrument(skip_all, fields(actor = %actor.user_id))]
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    filter: &LeadFilter,
+    order: LeadOrder,
+    page: LeadPageRequest,
+) -> AppResult<LeadPage> {
+    let plan = page_plan(actor, filter, order, &page)?;
+    let mut leads = plan.query.all(db).await?;
+    let more = leads.len() as u64 > plan.limit;
+    leads.truncate(plan.limit as usize);
+    if plan.backwards {
         leads.reverse();
         Ok(LeadPage {
             leads,

@@ -10,14 +10,18 @@ use crate::helpers::{assert_ok, error_code, spawn_app};
 async fn demo_data_is_seeded_once_and_its_admin_can_sign_in() {
     let app = spawn_app().await;
 
-    let first = demo::seed(&app.db, false).await.unwrap();
+    let first = demo::seed(&app.db, false, demo::DEFAULT_LEADS)
+        .await
+        .unwrap();
     let counts = (
         user::Entity::find().count(&app.db).await.unwrap(),
         lead::Entity::find().count(&app.db).await.unwrap(),
         lead_activity::Entity::find().count(&app.db).await.unwrap(),
         assignment::Entity::find().count(&app.db).await.unwrap(),
     );
-    let second = demo::seed(&app.db, false).await.unwrap();
+    let second = demo::seed(&app.db, false, demo::DEFAULT_LEADS)
+        .await
+        .unwrap();
 
     assert_eq!(
         first,
@@ -39,7 +43,7 @@ async fn demo_data_is_seeded_once_and_its_admin_can_sign_in() {
 async fn demo_data_is_refused_in_production() {
     let app = spawn_app().await;
 
-    let refused = demo::seed(&app.db, true).await;
+    let refused = demo::seed(&app.db, true, demo::DEFAULT_LEADS).await;
 
     assert!(refused.is_err());
     assert_eq!(user::Entity::find().count(&app.db).await.unwrap(), 0);

@@ -558,3 +558,48 @@ async fn notes_are_plain_text_edited_only_by_their_author() {
         .collect();
     assert_eq!(actions, ["note.added", "note.edited", "note.deleted"]);
 }
+
+#[tokio::test]
+async fn admins_read_a_leads_audit_trail_newest_first() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let m = manager(&app).await;
+    let id = app.create_lead(&m.access, json!({})).await;
+    app.gql(
+        UPDATE,
+        json!({ "id": id, "input": { "status": "QUALIFIED" } }),
+        Some(&m.access),
+    )
+    .await;
+    app.gql(
+        "mutation($id: ID!) { deleteLead(id: $id) }",
+        json!({ "id": id }),
+        Some(&m.access),
+    )
+    .await;
+
+    let body = app
+        .gql(
+            "query($id: ID!) { auditLog(filter: { entityType: \"lead\", entityId: $id }, first: 10) { totalCount edges { node { action actor { email } details } } } }",
+            json!({ "id": id }),
+            Some(&admin.access),
+        )
+        .await;
+
+    assert_ok(&body);
+    let actions: Vec<&str> = body["data"]["auditLog"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["lead.deleted", "lead.updated", "lead.created"]);
+    assert_eq!(
+        body["data"]["auditLog"]["edges"][1]["node"]["actor"]["email"],
+        "manager@example.com"
+    );
+    assert_eq!(
+        body["data"]["auditLog"]["edges"][1]["node"]["details"]["status"]["after"],
+        "QUALIFIED"
+    );
+}

@@ -1,0 +1,74 @@
+//! What the benchmarks share: a throwaway database and percentiles.
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, Database};
+
+/// A database for one run: a SQLite file in a temp dir, or, when
+/// BENCH_DATABASE_URL names a PostgreSQL server, a fresh database on it that
+/// `drop` removes. Never the server's own databases.
+pub struct Scratch {
+    pub url: String,
+    server: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match std::env::var("BENCH_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(server) => {
+                let name = format!("leadscore_bench_{}", std::process::id());
+                let admin = Database::connect(&server)
+                    .await
+                    .expect("BENCH_DATABASE_URL connects");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create scratch database");
+                let mut url = url::Url::parse(&server).expect("BENCH_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Self {
+                    url: url.to_string(),
+                    server: Some((server, name)),
+                    _dir: dir,
+                }
+            }
+            None => {
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("bench.db").display()
+                );
+                Self {
+                    url,
+                    server: None,
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    pub async fn drop_database(self) {
+        if let Some((server, name)) = self.server {
+            let admin = Database::connect(&server).await.expect("connects");
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
+    }
+}
+
+/// "p50 … p95 … p99 … max …" of the samples.
+pub fn percentiles(mut times: Vec<Duration>) -> String {
+    times.sort();
+    let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).saturating_sub(1)];
+    format!(
+        "p50 {:.2?}  p95 {:.2?}  p99 {:.2?}  max {:.2?}",
+        at(0.50),
+        at(0.95),
+        at(0.99),
+        times[times.len() - 1]
+    )
+}
