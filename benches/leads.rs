@@ -10,7 +10,6 @@ use std::time::Instant;
 use leadscore::{
     app::{self, Application},
     auth::Actor,
-    config::Settings,
     entity::user,
     service::{
         demo,
@@ -110,9 +109,7 @@ async fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(100_000);
     let scratch = support::Scratch::new().await;
-    let mut settings = Settings::with_database(scratch.url.clone());
-    settings.bind = ([127, 0, 0, 1], 0).into();
-    settings.secret_key = Some("bench-secret-key-that-is-at-least-32-bytes".into());
+    let settings = scratch.settings();
     let db = app::connect(&settings, true).await.expect("database");
     let started = Instant::now();
     demo::seed(&db, false, count).await.expect("seed");

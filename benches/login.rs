@@ -5,8 +5,7 @@
 use std::time::Instant;
 
 use leadscore::{
-    app::Application, auth::password, config::Settings, entity::user::Role, service::accounts,
-    validate::Email,
+    app::Application, auth::password, entity::user::Role, service::accounts, validate::Email,
 };
 use serde_json::json;
 
@@ -20,9 +19,7 @@ async fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(50);
     let scratch = support::Scratch::new().await;
-    let mut settings = Settings::with_database(scratch.url.clone());
-    settings.bind = ([127, 0, 0, 1], 0).into();
-    settings.secret_key = Some("bench-secret-key-that-is-at-least-32-bytes".into());
+    let settings = scratch.settings();
     let app = Application::build(settings, true)
         .await
         .expect("server starts");

@@ -1,6 +1,7 @@
 //! What the benchmarks share: a throwaway database and percentiles.
 use std::time::Duration;
 
+use leadscore::config::Settings;
 use sea_orm::{ConnectionTrait, Database};
 
 /// A database for one run: a SQLite file in a temp dir, or, when
@@ -48,6 +49,14 @@ impl Scratch {
                 }
             }
         }
+    }
+
+    /// Server settings for this database: port 0 and a fixed signing key.
+    pub fn settings(&self) -> Settings {
+        let mut settings = Settings::with_database(self.url.clone());
+        settings.bind = ([127, 0, 0, 1], 0).into();
+        settings.secret_key = Some("bench-secret-key-that-is-at-least-32-bytes".into());
+        settings
     }
 
     pub async fn drop_database(self) {

@@ -57,13 +57,11 @@ impl AuditQuery {
                 .map(|c| cursor::decode("after", c))
                 .transpose()?,
         };
-        let page = audit::list(&ctx.api().db, ctx.actor()?, filter, page).await?;
+        let (page, total_count) = audit::list(&ctx.api().db, ctx.actor()?, filter, page).await?;
         let mut connection = Connection::with_additional_fields(
             page.has_previous_page,
             page.has_next_page,
-            TotalCount {
-                total_count: page.total_count,
-            },
+            TotalCount { total_count },
         );
         connection.edges.extend(
             page.items

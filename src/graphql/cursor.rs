@@ -7,23 +7,7 @@ use crate::error::{AppError, AppResult};
 
 const PREFIX: &str = "v1:";
 
-pub fn encode(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{PREFIX}{id}"))
-}
-
-pub fn decode(field: &str, cursor: &str) -> AppResult<Uuid> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| {
-            text.strip_prefix(PREFIX)
-                .and_then(|id| Uuid::parse_str(id).ok())
-        })
-        .ok_or_else(|| AppError::bad_input(field, "not a cursor this API issued"))
-}
-
-/// A cursor holding a structured key (sort value and id) for keyset pages.
+/// A cursor holding a key: an id, or a sort value with its id for keyset pages.
 pub fn encode_key<T: serde::Serialize>(key: &T) -> String {
     let json = serde_json::to_string(key).unwrap_or_default();
     URL_SAFE_NO_PAD.encode(format!("{PREFIX}{json}"))
@@ -39,6 +23,14 @@ pub fn decode_key<T: serde::de::DeserializeOwned>(field: &str, cursor: &str) -> 
                 .and_then(|json| serde_json::from_str(json).ok())
         })
         .ok_or_else(|| AppError::bad_input(field, "not a cursor this API issued"))
+}
+
+pub fn encode(id: Uuid) -> String {
+    encode_key(&id)
+}
+
+pub fn decode(field: &str, cursor: &str) -> AppResult<Uuid> {
+    decode_key(field, cursor)
 }
 
 #[cfg(test)]

@@ -81,13 +81,11 @@ impl UserQuery {
             is_active: filter.is_active,
             search: filter.search,
         };
-        let page = users::list(&ctx.api().db, ctx.actor()?, filter, page).await?;
+        let (page, total_count) = users::list(&ctx.api().db, ctx.actor()?, filter, page).await?;
         let mut connection = Connection::with_additional_fields(
             page.has_previous_page,
             page.has_next_page,
-            TotalCount {
-                total_count: page.total_count,
-            },
+            TotalCount { total_count },
         );
         connection.edges.extend(
             page.items

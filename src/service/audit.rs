@@ -95,13 +95,13 @@ pub struct AuditFilter {
     pub to: Option<chrono::DateTime<Utc>>,
 }
 
-/// The audit log, newest first (admins only).
+/// One page of the audit log, newest first, and how many entries match (admins only).
 pub async fn list(
     db: &sea_orm::DatabaseConnection,
     actor: &crate::auth::Actor,
     filter: AuditFilter,
     page: crate::service::page::PageRequest,
-) -> AppResult<crate::service::page::Page<audit_log::Model>> {
+) -> AppResult<(crate::service::page::Page<audit_log::Model>, u64)> {
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 
     use crate::entity::audit_log::Column;
@@ -136,17 +136,10 @@ pub async fn list(
         query = query.filter(Column::Id.lt(after));
     }
     let limit = page.limit();
-    let mut items = query
+    let items = query
         .order_by_desc(Column::Id)
         .limit(limit + 1)
         .all(db)
         .await?;
-    let has_next_page = items.len() as u64 > limit;
-    items.truncate(limit as usize);
-    Ok(crate::service::page::Page {
-        items,
-        has_next_page,
-        has_previous_page: page.after.is_some(),
-        total_count,
-    })
+    Ok((page.page(items), total_count))
 }

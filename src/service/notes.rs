@@ -179,20 +179,13 @@ pub async fn list(
                 ),
         );
     }
-    let mut items = query
+    let items = query
         .order_by_desc(Column::CreatedAt)
         .order_by_desc(Column::Id)
         .limit(limit + 1)
         .all(db)
         .await?;
-    let has_next_page = items.len() as u64 > limit;
-    items.truncate(limit as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-        has_previous_page: page.after.is_some(),
-        total_count: 0,
-    })
+    Ok(page.page(items))
 }
 
 /// The newest `per_lead` live notes of each lead, in one statement (a window

@@ -16,6 +16,18 @@ impl PageRequest {
     pub fn limit(&self) -> u64 {
         self.first.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
     }
+
+    /// Turns rows fetched with `limit() + 1` into a page: the extra row only
+    /// says that another page follows.
+    pub fn page<T>(&self, mut items: Vec<T>) -> Page<T> {
+        let has_next_page = items.len() as u64 > self.limit();
+        items.truncate(self.limit() as usize);
+        Page {
+            items,
+            has_next_page,
+            has_previous_page: self.after.is_some(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -23,5 +35,4 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub has_next_page: bool,
     pub has_previous_page: bool,
-    pub total_count: u64,
 }

@@ -42,13 +42,14 @@ pub struct UpdateUser {
     pub role: Option<Role>,
 }
 
+/// One page of users and how many match in all.
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id))]
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     filter: UserFilter,
     page: PageRequest,
-) -> AppResult<Page<user::Model>> {
+) -> AppResult<(Page<user::Model>, u64)> {
     actor.require_manager_or_admin()?;
     let mut condition = Condition::all();
     if let Some(role) = filter.role {
@@ -90,19 +91,12 @@ pub async fn list(
         query = query.filter(Column::Id.gt(after));
     }
     // UUID v7 ids grow with creation time, so id order is sign-up order.
-    let mut items = query
+    let items = query
         .order_by_asc(Column::Id)
         .limit(limit + 1)
         .all(db)
         .await?;
-    let has_next_page = items.len() as u64 > limit;
-    items.truncate(limit as usize);
-    Ok(Page {
-        items,
-        has_next_page,
-        has_previous_page: page.after.is_some(),
-        total_count,
-    })
+    Ok((page.page(items), total_count))
 }
 
 pub async fn get(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<user::Model> {
