@@ -8,6 +8,7 @@ pub mod entity;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod scoring;
 pub mod service;
 pub mod telemetry;
 pub mod validate;
