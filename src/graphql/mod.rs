@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod context;
 pub mod cursor;
+pub mod inventory;
 pub mod leads;
 pub mod loaders;
 pub mod types;
@@ -19,6 +20,7 @@ pub struct Query(
     users::UserQuery,
     leads::LeadQuery,
     audit::AuditQuery,
+    inventory::InventoryQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -26,6 +28,7 @@ pub struct Mutation(
     account::AccountMutation,
     users::UserMutation,
     leads::LeadMutation,
+    inventory::InventoryMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -8,6 +8,7 @@ mod database_url;
 mod demo;
 mod helpers;
 mod http;
+mod inventory;
 mod leads;
 mod migrations;
 mod n_plus_one;
