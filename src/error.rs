@@ -16,6 +16,9 @@ pub enum AppError {
     NotFound(&'static str),
     /// Input that breaks a rule; `field` names the input field (camelCase path).
     BadUserInput { field: String, message: String },
+    /// Several inputs of one request break rules (a batch): each names its
+    /// field with the item's index, e.g. `events[3].occurredAt`.
+    BadUserInputs(Vec<(String, String)>),
     /// The change collides with existing data (duplicate, concurrent change).
     Conflict {
         message: String,
@@ -49,6 +52,18 @@ impl AppError {
             Self::Unauthenticated(m) | Self::Forbidden(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadUserInput { field, message } => format!("{field}: {message}"),
+            Self::BadUserInputs(problems) => {
+                let listed: Vec<String> = problems
+                    .iter()
+                    .take(5)
+                    .map(|(f, m)| format!("{f}: {m}"))
+                    .collect();
+                format!(
+                    "{} invalid input(s), nothing was recorded: {}",
+                    problems.len(),
+                    listed.join("; ")
+                )
+            }
             Self::Conflict { message, .. } => message.clone(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("too many failed attempts; retry in {retry_after_secs} s")
@@ -63,7 +78,7 @@ impl AppError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
-            Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::BadUserInput { .. } | Self::BadUserInputs(_) => "BAD_USER_INPUT",
             Self::Conflict { .. } => "CONFLICT",
             Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Self::DatabaseUnavailable(_) => "DATABASE_UNAVAILABLE",
@@ -89,6 +104,27 @@ impl From<AppError> for async_graphql::Error {
         ext.set("code", err.code());
         match &err {
             AppError::BadUserInput { field, .. } => ext.set("field", field.as_str()),
+            AppError::BadUserInputs(problems) => {
+                if let Some((field, _)) = problems.first() {
+                    ext.set("field", field.as_str());
+                }
+                let list: Vec<async_graphql::Value> = problems
+                    .iter()
+                    .map(|(field, message)| {
+                        let mut item = async_graphql::indexmap::IndexMap::new();
+                        item.insert(
+                            async_graphql::Name::new("field"),
+                            async_graphql::Value::from(field.as_str()),
+                        );
+                        item.insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(message.as_str()),
+                        );
+                        async_graphql::Value::Object(item)
+                    })
+                    .collect();
+                ext.set("errors", async_graphql::Value::List(list));
+            }
             AppError::Conflict {
                 existing_id: Some(id),
                 ..

@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod context;
 pub mod cursor;
+pub mod engagement;
 pub mod inventory;
 pub mod leads;
 pub mod loaders;
@@ -29,6 +30,7 @@ pub struct Mutation(
     users::UserMutation,
     leads::LeadMutation,
     inventory::InventoryMutation,
+    engagement::EngagementMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

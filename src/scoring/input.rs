@@ -18,6 +18,45 @@ pub enum EventKind {
     InventoryViewed,
 }
 
+impl EventKind {
+    pub const ALL: [EventKind; 12] = [
+        Self::EmailSent,
+        Self::EmailOpened,
+        Self::EmailClicked,
+        Self::EmailReplied,
+        Self::PageView,
+        Self::PricingView,
+        Self::CalculatorUsed,
+        Self::BrochureDownloaded,
+        Self::FormSubmitted,
+        Self::ChatMessage,
+        Self::DemoRequested,
+        Self::InventoryViewed,
+    ];
+
+    /// The stored and wire name, e.g. `PRICING_VIEW`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EmailSent => "EMAIL_SENT",
+            Self::EmailOpened => "EMAIL_OPENED",
+            Self::EmailClicked => "EMAIL_CLICKED",
+            Self::EmailReplied => "EMAIL_REPLIED",
+            Self::PageView => "PAGE_VIEW",
+            Self::PricingView => "PRICING_VIEW",
+            Self::CalculatorUsed => "CALCULATOR_USED",
+            Self::BrochureDownloaded => "BROCHURE_DOWNLOADED",
+            Self::FormSubmitted => "FORM_SUBMITTED",
+            Self::ChatMessage => "CHAT_MESSAGE",
+            Self::DemoRequested => "DEMO_REQUESTED",
+            Self::InventoryViewed => "INVENTORY_VIEWED",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub kind: EventKind,

@@ -8,6 +8,7 @@ pub mod activities;
 pub mod assignments;
 pub mod audit;
 pub mod demo;
+pub mod engagement;
 pub mod inventory;
 pub mod lead_input;
 pub mod leads;

@@ -6,6 +6,7 @@ mod authorization;
 mod cli;
 mod database_url;
 mod demo;
+mod engagement;
 mod helpers;
 mod http;
 mod inventory;
