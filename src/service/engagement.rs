@@ -34,6 +34,16 @@ pub struct NewEvent {
     pub metadata: Option<Value>,
 }
 
+fn chat_text_ok(text: Option<&Value>) -> bool {
+    text.and_then(Value::as_str)
+        .is_some_and(|t| !t.trim().is_empty() && t.chars().count() <= 10_000)
+}
+
+fn item_id_ok(id: Option<&Value>) -> bool {
+    id.and_then(Value::as_str)
+        .is_some_and(|id| Uuid::parse_str(id).is_ok())
+}
+
 /// What is wrong with one event, as (field, message) pairs.
 fn problems(prefix: &str, event: &NewEvent, now: DateTime<Utc>) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -85,26 +95,14 @@ fn problems(prefix: &str, event: &NewEvent, now: DateTime<Utc>) -> Vec<(String, 
                 );
             }
         }
-        EventKind::ChatMessage => {
-            if !fields
-                .get("text")
-                .and_then(Value::as_str)
-                .is_some_and(|t| !t.trim().is_empty() && t.chars().count() <= 10_000)
-            {
-                bad(
-                    "metadata.text",
-                    "a chat message needs its text (1 to 10000 characters)",
-                );
-            }
+        EventKind::ChatMessage if !chat_text_ok(fields.get("text")) => {
+            bad(
+                "metadata.text",
+                "a chat message needs its text (1 to 10000 characters)",
+            );
         }
-        EventKind::InventoryViewed => {
-            if !fields
-                .get("inventoryItemId")
-                .and_then(Value::as_str)
-                .is_some_and(|id| Uuid::parse_str(id).is_ok())
-            {
-                bad("metadata.inventoryItemId", "must name an inventory item id");
-            }
+        EventKind::InventoryViewed if !item_id_ok(fields.get("inventoryItemId")) => {
+            bad("metadata.inventoryItemId", "must name an inventory item id");
         }
         _ => {}
     }
