@@ -78,7 +78,7 @@ fn problems(prefix: &str, event: &NewEvent, now: DateTime<Utc>) -> Vec<(String, 
         EventKind::PageView => {
             if fields
                 .get("seconds")
-                .is_some_and(|s| !s.as_u64().is_some_and(|s| s <= 86_400))
+                .is_some_and(|s| s.as_u64().is_none_or(|s| s > 86_400))
             {
                 bad(
                     "metadata.seconds",
@@ -87,7 +87,7 @@ fn problems(prefix: &str, event: &NewEvent, now: DateTime<Utc>) -> Vec<(String, 
             }
             if fields
                 .get("url")
-                .is_some_and(|u| !u.as_str().is_some_and(|u| u.len() <= 2048))
+                .is_some_and(|u| u.as_str().is_none_or(|u| u.len() > 2048))
             {
                 bad(
                     "metadata.url",
