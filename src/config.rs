@@ -109,6 +109,19 @@ pub struct Settings {
         global = true
     )]
     pub log_format: LogFormat,
+
+    /// Scores from this value up are HOT.
+    #[arg(long, env = "SCORE_HOT_THRESHOLD", default_value_t = 70, global = true)]
+    pub score_hot_threshold: u8,
+
+    /// Scores from this value up (below HOT) are WARM; below it, COLD.
+    #[arg(
+        long,
+        env = "SCORE_WARM_THRESHOLD",
+        default_value_t = 40,
+        global = true
+    )]
+    pub score_warm_threshold: u8,
 }
 
 impl Settings {
@@ -131,6 +144,8 @@ impl Settings {
             enable_introspection: None,
             trust_forwarded_for: false,
             log_format: LogFormat::Pretty,
+            score_hot_threshold: 70,
+            score_warm_threshold: 40,
         }
     }
 
@@ -155,6 +170,13 @@ impl Settings {
         self.enable_introspection.unwrap_or(!self.is_production())
     }
 
+    pub fn thresholds(&self) -> crate::scoring::Thresholds {
+        crate::scoring::Thresholds {
+            hot: self.score_hot_threshold,
+            warm: self.score_warm_threshold,
+        }
+    }
+
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs.max(1))
     }
@@ -176,6 +198,14 @@ impl Settings {
                  postgres://user:password@db.internal:5432/leadscore."
                     .into(),
             );
+        }
+        if !(self.score_warm_threshold < self.score_hot_threshold
+            && self.score_hot_threshold <= 100)
+        {
+            return Err(format!(
+                "SCORE_WARM_THRESHOLD ({}) must be below SCORE_HOT_THRESHOLD ({}), which must be at most 100",
+                self.score_warm_threshold, self.score_hot_threshold
+            ));
         }
         let needs_key = self.is_postgres() || self.is_production();
         match &self.secret_key {

@@ -33,6 +33,7 @@ pub trait ContextExt {
     fn actor(&self) -> AppResult<&Actor>;
     fn client_ip(&self) -> Option<String>;
     fn loaders(&self) -> AppResult<&Loaders>;
+    fn thresholds(&self) -> crate::scoring::Thresholds;
 }
 
 impl ContextExt for Context<'_> {
@@ -53,6 +54,10 @@ impl ContextExt for Context<'_> {
         self.meta()
             .and_then(|m| m.client_ip)
             .map(|ip| ip.to_string())
+    }
+
+    fn thresholds(&self) -> crate::scoring::Thresholds {
+        self.api().settings.thresholds()
     }
 
     fn loaders(&self) -> AppResult<&Loaders> {

@@ -49,8 +49,14 @@ impl EngagementMutation {
         input: EngagementEventInput,
     ) -> Result<EngagementEvent> {
         let event = input.parse("input.leadId")?;
-        let (mut stored, _) =
-            engagement::record(&ctx.api().db, ctx.actor()?, vec![event], "input").await?;
+        let (mut stored, _) = engagement::record(
+            &ctx.api().db,
+            ctx.actor()?,
+            vec![event],
+            "input",
+            ctx.thresholds(),
+        )
+        .await?;
         Ok(EngagementEvent(stored.remove(0)))
     }
 
@@ -66,7 +72,14 @@ impl EngagementMutation {
             .enumerate()
             .map(|(i, e)| e.parse(&format!("events[{i}].leadId")))
             .collect::<AppResult<Vec<_>>>()?;
-        let (stored, _) = engagement::record(&ctx.api().db, ctx.actor()?, events, "events").await?;
+        let (stored, _) = engagement::record(
+            &ctx.api().db,
+            ctx.actor()?,
+            events,
+            "events",
+            ctx.thresholds(),
+        )
+        .await?;
         Ok(stored.into_iter().map(EngagementEvent).collect())
     }
 }

@@ -334,7 +334,7 @@ impl LeadMutation {
             allow_duplicate: input.allow_duplicate,
         };
         Ok(Lead(
-            leads::create(&ctx.api().db, ctx.actor()?, input).await?,
+            leads::create(&ctx.api().db, ctx.actor()?, input, ctx.thresholds()).await?,
         ))
     }
 
@@ -358,7 +358,7 @@ impl LeadMutation {
             attributes: input.attributes.map(|j| j.0),
         };
         Ok(Lead(
-            leads::update(&ctx.api().db, ctx.actor()?, id, change).await?,
+            leads::update(&ctx.api().db, ctx.actor()?, id, change, ctx.thresholds()).await?,
         ))
     }
 
@@ -378,7 +378,7 @@ impl LeadMutation {
             occurred_at: input.occurred_at,
         };
         Ok(Activity(
-            activities::log(&ctx.api().db, ctx.actor()?, input).await?,
+            activities::log(&ctx.api().db, ctx.actor()?, input, ctx.thresholds()).await?,
         ))
     }
 
@@ -386,7 +386,14 @@ impl LeadMutation {
     async fn add_note(&self, ctx: &Context<'_>, lead_id: ID, body: String) -> Result<Note> {
         let lead_id = parse_id("leadId", &lead_id)?;
         Ok(Note(
-            notes::add(&ctx.api().db, ctx.actor()?, lead_id, &body).await?,
+            notes::add(
+                &ctx.api().db,
+                ctx.actor()?,
+                lead_id,
+                &body,
+                ctx.thresholds(),
+            )
+            .await?,
         ))
     }
 
@@ -394,14 +401,14 @@ impl LeadMutation {
     async fn edit_note(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<Note> {
         let id = parse_id("id", &id)?;
         Ok(Note(
-            notes::edit(&ctx.api().db, ctx.actor()?, id, &body).await?,
+            notes::edit(&ctx.api().db, ctx.actor()?, id, &body, ctx.thresholds()).await?,
         ))
     }
 
     /// The author, a manager or an admin.
     async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
-        notes::delete(&ctx.api().db, ctx.actor()?, id).await?;
+        notes::delete(&ctx.api().db, ctx.actor()?, id, ctx.thresholds()).await?;
         Ok(true)
     }
 

@@ -15,10 +15,12 @@ use crate::{
         lead_activity::{self, ActivityKind, Column, Direction},
     },
     error::{AppError, AppResult},
+    scoring::Thresholds,
     service::{
         audit::{self, AuditEntry},
         leads,
         page::{Page, PageRequest},
+        scores,
     },
     validate,
 };
@@ -81,6 +83,7 @@ pub async fn log(
     db: &DatabaseConnection,
     actor: &Actor,
     input: LogActivity,
+    thresholds: Thresholds,
 ) -> AppResult<lead_activity::Model> {
     if !LOGGABLE.contains(&input.kind) {
         return Err(AppError::bad_input(
@@ -117,6 +120,7 @@ pub async fn log(
             .details(json!({ "activity": activity.id, "kind": activity.kind })),
     )
     .await?;
+    scores::rescore(&txn, input.lead_id, thresholds, None).await?;
     txn.commit().await?;
     Ok(activity)
 }

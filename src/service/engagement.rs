@@ -18,8 +18,8 @@ use crate::{
     auth::Actor,
     entity::{engagement_event, lead},
     error::{AppError, AppResult},
-    scoring::EventKind,
-    service::leads,
+    scoring::{EventKind, Thresholds},
+    service::{leads, scores},
 };
 
 pub const MAX_BATCH: usize = 1_000;
@@ -118,6 +118,7 @@ pub async fn record(
     actor: &Actor,
     events: Vec<NewEvent>,
     field: &str,
+    thresholds: Thresholds,
 ) -> AppResult<(Vec<engagement_event::Model>, Vec<Uuid>)> {
     if events.is_empty() || events.len() > MAX_BATCH {
         return Err(AppError::bad_input(
@@ -266,8 +267,13 @@ pub async fn record(
             model.ok_or_else(|| AppError::internal("a recorded event could not be read back"))?,
         );
     }
-    txn.commit().await?;
     let touched: Vec<Uuid> = wanted.into_iter().collect();
+    // Scored in the same transaction: the events and their effect land together.
+    let inventory = scores::inventory(&txn).await?;
+    for lead_id in &touched {
+        scores::rescore(&txn, *lead_id, thresholds, Some(inventory.clone())).await?;
+    }
+    txn.commit().await?;
     Ok((result, touched))
 }
 

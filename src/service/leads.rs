@@ -24,11 +24,13 @@ use crate::{
         lead_activity::ActivityKind,
     },
     error::{AppError, AppResult},
+    scoring::Thresholds,
     service::{
         activities, assignments,
         audit::{self, AuditEntry},
         lead_input as input,
         page::MAX_PAGE,
+        scores,
     },
 };
 
@@ -170,6 +172,7 @@ pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
     new: CreateLead,
+    thresholds: Thresholds,
 ) -> AppResult<lead::Model> {
     let first_name = input::name("input.firstName", &new.first_name)?;
     let last_name = input::name("input.lastName", &new.last_name)?;
@@ -257,6 +260,8 @@ pub async fn create(
         )
         .await?;
     }
+    scores::rescore(&txn, lead.id, thresholds, None).await?;
+    let lead = get(&txn, actor, lead.id).await?;
     txn.commit().await?;
     Ok(lead)
 }
@@ -279,6 +284,7 @@ pub async fn update(
     actor: &Actor,
     id: Uuid,
     change: UpdateLead,
+    thresholds: Thresholds,
 ) -> AppResult<lead::Model> {
     let txn = db.begin().await?;
     let before = get_for_update(&txn, actor, id).await?;
@@ -448,6 +454,7 @@ pub async fn update(
         )
         .await?;
     }
+    scores::rescore(&txn, id, thresholds, None).await?;
     let after = lead::Entity::find_by_id(id)
         .one(&txn)
         .await?

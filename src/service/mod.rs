@@ -14,5 +14,6 @@ pub mod lead_input;
 pub mod leads;
 pub mod notes;
 pub mod page;
+pub mod scores;
 pub mod throttle;
 pub mod users;

@@ -13,10 +13,12 @@ use crate::{
     auth::Actor,
     entity::lead_note::{self, Column},
     error::{AppError, AppResult},
+    scoring::Thresholds,
     service::{
         audit::{self, AuditEntry},
         leads,
         page::{Page, PageRequest},
+        scores,
     },
 };
 
@@ -59,6 +61,7 @@ pub async fn add(
     actor: &Actor,
     lead_id: Uuid,
     raw: &str,
+    thresholds: Thresholds,
 ) -> AppResult<lead_note::Model> {
     let body = body(raw)?;
     let txn = db.begin().await?;
@@ -83,6 +86,7 @@ pub async fn add(
             .details(json!({ "lead": lead_id })),
     )
     .await?;
+    scores::rescore(&txn, lead_id, thresholds, None).await?;
     txn.commit().await?;
     Ok(note)
 }
@@ -93,6 +97,7 @@ pub async fn edit(
     actor: &Actor,
     id: Uuid,
     raw: &str,
+    thresholds: Thresholds,
 ) -> AppResult<lead_note::Model> {
     let body = body(raw)?;
     let txn = db.begin().await?;
@@ -118,12 +123,18 @@ pub async fn edit(
             )])),
     )
     .await?;
+    scores::rescore(&txn, after.lead_id, thresholds, None).await?;
     txn.commit().await?;
     Ok(after)
 }
 
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, note_id = %id))]
-pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<()> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    thresholds: Thresholds,
+) -> AppResult<()> {
     let txn = db.begin().await?;
     let note = get_visible(&txn, actor, id).await?;
     if note.author_id != Some(actor.user_id) && !actor.is_manager_or_admin() {
@@ -142,6 +153,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResu
             .details(json!({ "lead": note.lead_id, "body": note.body })),
     )
     .await?;
+    scores::rescore(&txn, note.lead_id, thresholds, None).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -35,6 +35,7 @@ async fn a_page_of_50_leads_with_relations_costs_the_same_statements_as_a_page_o
                 last_name: format!("N{i:02}"),
                 ..Default::default()
             },
+            Default::default(),
         )
         .await
         .unwrap();
@@ -42,9 +43,15 @@ async fn a_page_of_50_leads_with_relations_costs_the_same_statements_as_a_page_o
             .await
             .unwrap();
         for n in 0..4 {
-            notes::add(&app.db, &manager_actor, lead.id, &format!("note {n}"))
-                .await
-                .unwrap();
+            notes::add(
+                &app.db,
+                &manager_actor,
+                lead.id,
+                &format!("note {n}"),
+                Default::default(),
+            )
+            .await
+            .unwrap();
         }
     }
 
