@@ -14,7 +14,7 @@ use super::{
     cursor,
     types::{
         Activity, ActivityDirection, ActivityKind, Assignment, Classification, Lead,
-        LeadOrderInput, LeadSource, LeadStatus, Note,
+        LeadOrderInput, LeadScore, LeadSource, LeadStatus, Note,
     },
     users::parse_id,
 };
@@ -30,6 +30,7 @@ use crate::{
         },
         notes,
         page::PageRequest,
+        scores,
     },
 };
 
@@ -410,6 +411,14 @@ impl LeadMutation {
         let id = parse_id("id", &id)?;
         notes::delete(&ctx.api().db, ctx.actor()?, id, ctx.thresholds()).await?;
         Ok(true)
+    }
+
+    /// Scores the lead now (scores also refresh on every change and event).
+    async fn score_lead(&self, ctx: &Context<'_>, lead_id: ID) -> Result<LeadScore> {
+        let lead_id = parse_id("leadId", &lead_id)?;
+        let (score, insights) =
+            scores::score_now(&ctx.api().db, ctx.actor()?, lead_id, ctx.thresholds()).await?;
+        Ok(LeadScore { score, insights })
     }
 
     /// Managers and admins; the assignee must be an active SALES_REP or

@@ -300,3 +300,57 @@ pub async fn insights<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// The lead's current score and its insights, if it has been scored.
+pub async fn current(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::Actor,
+    lead_id: Uuid,
+) -> AppResult<Option<(lead_score::Model, Vec<lead_insight::Model>)>> {
+    crate::service::leads::get(db, actor, lead_id).await?;
+    let Some(score) = latest(db, lead_id).await? else {
+        return Ok(None);
+    };
+    let insights = insights(db, score.id).await?;
+    Ok(Some((score, insights)))
+}
+
+/// Scores the lead now (a manual refresh) and returns the result.
+#[tracing::instrument(skip_all, fields(actor = %actor.user_id, lead_id = %lead_id))]
+pub async fn score_now(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::Actor,
+    lead_id: Uuid,
+    thresholds: Thresholds,
+) -> AppResult<(lead_score::Model, Vec<lead_insight::Model>)> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    crate::service::leads::get(&txn, actor, lead_id).await?;
+    let score = rescore(&txn, lead_id, thresholds, None)
+        .await?
+        .ok_or(crate::error::AppError::NotFound("lead"))?;
+    let insights = insights(&txn, score.id).await?;
+    txn.commit().await?;
+    Ok((score, insights))
+}
+
+/// Past scores, newest first (a row is kept whenever the result changed).
+pub async fn history(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::Actor,
+    lead_id: Uuid,
+    page: crate::service::page::PageRequest,
+) -> AppResult<crate::service::page::Page<lead_score::Model>> {
+    crate::service::leads::get(db, actor, lead_id).await?;
+    let mut query = lead_score::Entity::find().filter(lead_score::Column::LeadId.eq(lead_id));
+    // UUID v7 ids grow with time: id order is scoring order.
+    if let Some(after) = page.after {
+        query = query.filter(lead_score::Column::Id.lt(after));
+    }
+    let rows = query
+        .order_by_desc(lead_score::Column::Id)
+        .limit(page.limit() + 1)
+        .all(db)
+        .await?;
+    Ok(page.page(rows))
+}

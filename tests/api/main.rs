@@ -14,4 +14,5 @@ mod leads;
 mod migrations;
 mod n_plus_one;
 mod schema;
+mod scoring;
 mod users;

@@ -5,17 +5,18 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{Activity, Assignment, LeadSource, LeadStatus, Note, User};
+use super::{Activity, Assignment, Insight, LeadScore, LeadSource, LeadStatus, Note, User};
 use crate::{
     entity::lead,
     graphql::{context::ContextExt, cursor},
-    service::{activities, assignments, notes, page::PageRequest},
+    service::{activities, assignments, notes, page::PageRequest, scores},
 };
 
 pub struct Lead(pub lead::Model);
 
 pub type ActivityConnection = Connection<String, Activity, EmptyFields, EmptyFields>;
 pub type NoteConnection = Connection<String, Note, EmptyFields, EmptyFields>;
+pub type ScoreConnection = Connection<String, LeadScore, EmptyFields, EmptyFields>;
 
 /// Minor units (cents) to the major units clients work in.
 fn major(cents: Option<i64>) -> Option<f64> {
@@ -163,5 +164,41 @@ impl Lead {
                 .map(|n| Edge::new(cursor::encode(n.id), Note(n))),
         );
         Ok(connection)
+    }
+
+    /// The current score with its factors, evidence and insights; none until scored.
+    async fn score(&self, ctx: &Context<'_>) -> Result<Option<LeadScore>> {
+        let current = scores::current(&ctx.api().db, ctx.actor()?, self.0.id).await?;
+        Ok(current.map(|(score, insights)| LeadScore { score, insights }))
+    }
+
+    /// Past scores, newest first: a row is kept whenever the result changed.
+    async fn score_history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<ScoreConnection> {
+        let page =
+            scores::history(&ctx.api().db, ctx.actor()?, self.0.id, page(first, after)?).await?;
+        let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
+        connection.edges.extend(page.items.into_iter().map(|s| {
+            Edge::new(
+                cursor::encode(s.id),
+                LeadScore {
+                    score: s,
+                    insights: Vec::new(),
+                },
+            )
+        }));
+        Ok(connection)
+    }
+
+    /// What to say: the current score's talking points, opportunities and concerns.
+    async fn insights(&self, ctx: &Context<'_>) -> Result<Vec<Insight>> {
+        let current = scores::current(&ctx.api().db, ctx.actor()?, self.0.id).await?;
+        Ok(current
+            .map(|(_, insights)| insights.into_iter().map(Insight::from).collect())
+            .unwrap_or_default())
     }
 }

@@ -1,0 +1,230 @@
+//! Scores through the API: automatic on every change, explained, and
+//! never losing an event that arrives at the same moment as another.
+use chrono::{Duration, Utc};
+use leadscore::entity::user::Role;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_ok, error_code, spawn_app, TestApp, Tokens};
+
+const SCORE: &str = "query($id: ID!) { lead(id: $id) {
+    score { total engagementScore buyingSignalScore demographicScore confidence confidenceLevel classification priorityTier
+            factors { name category points maxPoints evidence } insights { kind text } missing modelVersion scoredAt }
+    scoreHistory { edges { node { total classification } } }
+    insights { kind text }
+} }";
+const EVENTS: &str = "mutation($events: [EngagementEventInput!]!) { recordEngagementEvents(events: $events) { id } }";
+
+async fn score_of(app: &TestApp, token: &str, lead: &str) -> Value {
+    let body = app.gql(SCORE, json!({ "id": lead }), Some(token)).await;
+    assert_ok(&body);
+    body["data"]["lead"].clone()
+}
+
+fn factor<'a>(score: &'a Value, name: &str) -> &'a Value {
+    score["factors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no factor {name}"))
+}
+
+/// The issue's hot lead: a day of engagement, urgency, a fitting budget and stock.
+async fn hot_lead(app: &TestApp, m: &Tokens, days_ago: i64) -> String {
+    app.gql("mutation { createInventoryItem(input: { name: \"Metro Cargo Van\", category: \"Cargo van\", price: 36700, quantityAvailable: 5 }) { id } }", json!({}), Some(&m.access)).await;
+    let lead = app
+        .create_lead(&m.access, json!({ "email": format!("hot{days_ago}@example.com"), "budgetMin": 30000, "budgetMax": 40000, "productInterest": "Cargo van", "isRepeatCustomer": true }))
+        .await;
+    let base = Utc::now() - Duration::days(days_ago);
+    let mut events = Vec::new();
+    for (kind, n) in [
+        ("EMAIL_OPENED", 3),
+        ("EMAIL_CLICKED", 2),
+        ("EMAIL_REPLIED", 1),
+        ("PAGE_VIEW", 6),
+        ("PRICING_VIEW", 4),
+        ("CALCULATOR_USED", 2),
+    ] {
+        for i in 0..n {
+            let at = (base - Duration::minutes(20 * i + 5)).to_rfc3339();
+            events.push(json!({ "leadId": lead, "type": kind, "occurredAt": at, "metadata": if kind == "PAGE_VIEW" { json!({ "seconds": 90 }) } else { json!({}) } }));
+        }
+    }
+    events.push(json!({ "leadId": lead, "type": "CHAT_MESSAGE", "occurredAt": (base - Duration::hours(1)).to_rfc3339(), "metadata": { "text": "We need it by Friday, we're ready to buy" } }));
+    assert_ok(
+        &app.gql(EVENTS, json!({ "events": events }), Some(&m.access))
+            .await,
+    );
+    lead
+}
+
+#[tokio::test]
+async fn a_lead_with_only_a_name_and_email_is_cold_with_low_confidence() {
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let lead = app
+        .create_lead(&m.access, json!({ "email": "plain@example.com" }))
+        .await;
+
+    let got = score_of(&app, &m.access, &lead).await;
+
+    let score = &got["score"];
+    assert_eq!(score["classification"], "COLD");
+    assert_eq!(score["confidenceLevel"], "LOW");
+    let missing: Vec<&str> = score["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    for gap in [
+        "no budget",
+        "no email activity",
+        "no website activity",
+        "no product interest",
+    ] {
+        assert!(missing.contains(&gap), "{missing:?}");
+    }
+    assert_eq!(score["factors"].as_array().unwrap().len(), 13);
+    assert!(score["modelVersion"]
+        .as_str()
+        .unwrap()
+        .starts_with("rules-"));
+}
+
+#[tokio::test]
+async fn a_day_of_strong_signals_makes_a_hot_p1_lead_with_high_confidence_and_talking_points() {
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let lead = hot_lead(&app, &m, 0).await;
+
+    let got = score_of(&app, &m.access, &lead).await;
+
+    let score = &got["score"];
+    assert_eq!(score["classification"], "HOT", "{score}");
+    assert_eq!(score["priorityTier"], "P1");
+    assert_eq!(score["confidenceLevel"], "HIGH");
+    assert!(factor(score, "pricing_views")["evidence"]
+        .as_str()
+        .unwrap()
+        .starts_with("4 pricing views in the last"));
+    assert_eq!(factor(score, "budget_fit")["points"], 10.0);
+    let talking: Vec<&str> = got["insights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        talking
+            .iter()
+            .any(|t| t.starts_with("Used the payment calculator twice")),
+        "{talking:?}"
+    );
+    assert!(
+        got["scoreHistory"]["edges"].as_array().unwrap().len() >= 2,
+        "created cold, then hot"
+    );
+}
+
+#[tokio::test]
+async fn the_same_signals_sixty_days_old_are_not_hot_and_engagement_halves_at_least() {
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let fresh = hot_lead(&app, &m, 0).await;
+    let stale = hot_lead(&app, &m, 60).await;
+
+    let fresh = score_of(&app, &m.access, &fresh).await;
+    let stale = score_of(&app, &m.access, &stale).await;
+
+    assert_ne!(stale["score"]["classification"], "HOT");
+    let (f, s) = (
+        fresh["score"]["engagementScore"].as_f64().unwrap(),
+        stale["score"]["engagementScore"].as_f64().unwrap(),
+    );
+    assert!(s * 2.0 < f, "fresh {f}, stale {s}");
+}
+
+#[tokio::test]
+async fn a_negated_urgency_phrase_earns_nothing() {
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let lead = app.create_lead(&m.access, json!({})).await;
+    app.gql("mutation($l: ID!) { addNote(leadId: $l, body: \"We're not ready to buy, no rush\") { id } }", json!({ "l": lead }), Some(&m.access)).await;
+    let urgent = app
+        .create_lead(&m.access, json!({ "lastName": "Urgent" }))
+        .await;
+    app.gql(
+        "mutation($l: ID!) { addNote(leadId: $l, body: \"Ready to buy, call ASAP\") { id } }",
+        json!({ "l": urgent }),
+        Some(&m.access),
+    )
+    .await;
+
+    let calm = score_of(&app, &m.access, &lead).await;
+    let keen = score_of(&app, &m.access, &urgent).await;
+
+    assert_eq!(factor(&calm["score"], "urgency_language")["points"], 0.0);
+    assert!(
+        factor(&keen["score"], "urgency_language")["points"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+}
+
+#[tokio::test]
+async fn two_events_at_once_are_both_reflected_in_the_final_score() {
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let lead = app.create_lead(&m.access, json!({})).await;
+    let one = |ext: &str| json!({ "events": [{ "leadId": lead, "type": "PRICING_VIEW", "externalId": ext }] });
+
+    let (a, b) = tokio::join!(
+        app.gql(EVENTS, one("p-1"), Some(&m.access)),
+        app.gql(EVENTS, one("p-2"), Some(&m.access))
+    );
+
+    assert_ok(&a);
+    assert_ok(&b);
+    let got = score_of(&app, &m.access, &lead).await;
+    assert!(
+        factor(&got["score"], "pricing_views")["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 pricing views"),
+        "{}",
+        got["score"]
+    );
+}
+
+#[tokio::test]
+async fn score_lead_refreshes_on_demand_and_respects_visibility() {
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let lead = app.create_lead(&m.access, json!({})).await;
+
+    let body = app
+        .gql(
+            "mutation($l: ID!) { scoreLead(leadId: $l) { total classification scoredAt } }",
+            json!({ "l": lead }),
+            Some(&m.access),
+        )
+        .await;
+    let hidden = app
+        .gql(
+            "mutation($l: ID!) { scoreLead(leadId: $l) { total } }",
+            json!({ "l": lead }),
+            Some(&rep.access),
+        )
+        .await;
+    let sorted = app.gql("{ leads(orderBy: { field: SCORE, direction: DESC }) { edges { node { id score { total } } } } }", json!({}), Some(&m.access)).await;
+
+    assert_eq!(body["data"]["scoreLead"]["classification"], "COLD");
+    assert_eq!(error_code(&hidden), "NOT_FOUND");
+    assert_eq!(
+        sorted["data"]["leads"]["edges"][0]["node"]["score"]["total"],
+        body["data"]["scoreLead"]["total"]
+    );
+}
