@@ -8,6 +8,7 @@ mod m20261123_000002_create_leads;
 mod m20261123_000003_create_scoring;
 mod m20261123_000004_create_notifications;
 mod m20261123_000005_add_lead_sort_indexes;
+mod m20261123_000006_add_priority_index;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_scoring::Migration),
             Box::new(m20261123_000004_create_notifications::Migration),
             Box::new(m20261123_000005_add_lead_sort_indexes::Migration),
+            Box::new(m20261123_000006_add_priority_index::Migration),
         ]
     }
 }

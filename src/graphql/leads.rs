@@ -14,7 +14,7 @@ use super::{
     cursor,
     types::{
         Activity, ActivityDirection, ActivityKind, Assignment, Classification, Lead,
-        LeadOrderInput, LeadScore, LeadSource, LeadStatus, Note,
+        LeadOrderInput, LeadScore, LeadSource, LeadStatus, Note, PrioritizedLead,
     },
     users::parse_id,
 };
@@ -288,6 +288,45 @@ impl LeadQuery {
     ) -> Result<LeadConnection> {
         let filter = filter.unwrap_or_default().parse()?;
         lead_page(ctx, filter, order_by, first, after, last, before).await
+    }
+
+    /// Which leads to call next, best first: for a sales rep their own, for
+    /// managers and admins everyone's or one assignee's. `limit` 1 to 50.
+    async fn prioritized_leads(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 5)] limit: Option<i32>,
+        assignee_id: Option<ID>,
+    ) -> Result<Vec<PrioritizedLead>> {
+        let assignee = assignee_id
+            .as_ref()
+            .map(|id| parse_id("assigneeId", id))
+            .transpose()?;
+        // `null` means the default, as the SDL's `limit: Int = 5` promises.
+        let limit = i64::from(limit.unwrap_or(5));
+        let list = scores::prioritized(&ctx.api().db, ctx.actor()?, limit, assignee).await?;
+        Ok(list
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let talking_points = p
+                    .insights
+                    .iter()
+                    .filter(|i| i.kind != "CONCERN")
+                    .map(|i| i.text.clone())
+                    .collect();
+                PrioritizedLead {
+                    rank: i as i32 + 1,
+                    reasons: scores::reasons(&p.score),
+                    talking_points,
+                    lead: Lead(p.lead),
+                    score: LeadScore {
+                        score: p.score,
+                        insights: p.insights,
+                    },
+                }
+            })
+            .collect())
     }
 
     /// The leads assigned to you now.

@@ -53,7 +53,7 @@ pub fn search_text(
 }
 
 /// Leads whose ACTIVE assignment belongs to `user_id`, as a subquery.
-fn actively_assigned_to(user_id: Uuid) -> SimpleExpr {
+pub fn actively_assigned_to(user_id: Uuid) -> SimpleExpr {
     Column::Id.in_subquery(
         Query::select()
             .column(assignment::Column::LeadId)

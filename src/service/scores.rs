@@ -354,3 +354,102 @@ pub async fn history(
         .await?;
     Ok(page.page(rows))
 }
+
+/// One line of the call list.
+pub struct Prioritized {
+    pub lead: lead::Model,
+    pub score: lead_score::Model,
+    pub insights: Vec<lead_insight::Model>,
+}
+
+/// Which leads to call next: prioritized leads by tier (P1 first), then
+/// score. A sales rep gets their own; managers and admins all, or one
+/// assignee's. WON and LOST leads have no tier and never appear.
+#[tracing::instrument(skip_all, fields(actor = %actor.user_id, limit))]
+pub async fn prioritized(
+    db: &sea_orm::DatabaseConnection,
+    actor: &crate::auth::Actor,
+    limit: i64,
+    assignee: Option<Uuid>,
+) -> AppResult<Vec<Prioritized>> {
+    use crate::error::AppError;
+    if !(1..=50).contains(&limit) {
+        return Err(AppError::bad_input("limit", "limit must be from 1 to 50"));
+    }
+    if assignee.is_some_and(|id| id != actor.user_id) && !actor.is_manager_or_admin() {
+        return Err(AppError::Forbidden(
+            "a sales rep's call list holds only their own leads".into(),
+        ));
+    }
+    let mut query =
+        crate::service::leads::find_visible(actor).filter(lead::Column::PriorityTier.is_not_null());
+    if let Some(id) = assignee {
+        query = query.filter(crate::service::leads::actively_assigned_to(id));
+    }
+    let leads = query
+        .order_by_asc(lead::Column::PriorityTier)
+        .order_by_with_nulls(
+            lead::Column::Score,
+            sea_orm::Order::Desc,
+            sea_orm::sea_query::NullOrdering::Last,
+        )
+        .order_by_desc(lead::Column::Id)
+        .limit(limit as u64)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = leads.iter().map(|l| l.id).collect();
+    // The newest score of each lead, then their insights: two statements in all.
+    let mut newest: std::collections::HashMap<Uuid, lead_score::Model> =
+        std::collections::HashMap::new();
+    for s in lead_score::Entity::find()
+        .filter(lead_score::Column::LeadId.is_in(ids.clone()))
+        .order_by_desc(lead_score::Column::Id)
+        .all(db)
+        .await?
+    {
+        newest.entry(s.lead_id).or_insert(s);
+    }
+    let score_ids: Vec<Uuid> = newest.values().map(|s| s.id).collect();
+    let mut insights_by_score: std::collections::HashMap<Uuid, Vec<lead_insight::Model>> =
+        std::collections::HashMap::new();
+    for i in lead_insight::Entity::find()
+        .filter(lead_insight::Column::ScoreId.is_in(score_ids))
+        .order_by_asc(lead_insight::Column::Position)
+        .all(db)
+        .await?
+    {
+        insights_by_score.entry(i.score_id).or_default().push(i);
+    }
+    Ok(leads
+        .into_iter()
+        .filter_map(|lead| {
+            let score = newest.remove(&lead.id)?;
+            let insights = insights_by_score.remove(&score.id).unwrap_or_default();
+            Some(Prioritized {
+                lead,
+                score,
+                insights,
+            })
+        })
+        .collect())
+}
+
+/// Why a lead ranks where it does: its strongest factors' evidence.
+pub fn reasons(score: &lead_score::Model) -> Vec<String> {
+    let mut factors: Vec<(f64, String)> = score
+        .factors
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|f| Some((f["points"].as_f64()?, f["evidence"].as_str()?.to_string())))
+                .filter(|(points, evidence)| *points > 0.0 && !evidence.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    factors.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    factors
+        .into_iter()
+        .take(3)
+        .map(|(_, evidence)| evidence)
+        .collect()
+}

@@ -228,3 +228,104 @@ async fn score_lead_refreshes_on_demand_and_respects_visibility() {
         body["data"]["scoreLead"]["total"]
     );
 }
+
+const CALL_LIST: &str =
+    "query($limit: Int, $assignee: ID) { prioritizedLeads(limit: $limit, assigneeId: $assignee) {
+    rank reasons talkingPoints lead { id lastName } score { total priorityTier }
+} }";
+
+#[tokio::test]
+async fn the_hot_lead_tops_the_call_list_and_closed_leads_never_appear() {
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let cold = app
+        .create_lead(&m.access, json!({ "lastName": "Cold" }))
+        .await;
+    let won = app
+        .create_lead(
+            &m.access,
+            json!({ "lastName": "Won", "status": "WON", "budgetMin": 30000, "budgetMax": 40000 }),
+        )
+        .await;
+    let hot = hot_lead(&app, &m, 0).await;
+
+    let body = app
+        .gql(CALL_LIST, json!({ "limit": 10 }), Some(&m.access))
+        .await;
+
+    assert_ok(&body);
+    let list = body["data"]["prioritizedLeads"].as_array().unwrap();
+    let ids: Vec<&str> = list
+        .iter()
+        .map(|p| p["lead"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids[0], hot.as_str());
+    assert_eq!(list[0]["rank"], 1);
+    assert_eq!(list[0]["score"]["priorityTier"], "P1");
+    assert!(!list[0]["reasons"].as_array().unwrap().is_empty());
+    assert!(list[0]["talkingPoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t
+            .as_str()
+            .unwrap()
+            .starts_with("Used the payment calculator")));
+    assert!(ids.contains(&cold.as_str()));
+    assert!(
+        !ids.contains(&won.as_str()),
+        "WON leads are never prioritized"
+    );
+}
+
+#[tokio::test]
+async fn a_reps_call_list_holds_only_their_leads_and_limits_are_checked() {
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let other = app.signed_in("other@example.com", Role::SalesRep).await;
+    let mine = app
+        .create_lead(&rep.access, json!({ "lastName": "Mine" }))
+        .await;
+    app.create_lead(&other.access, json!({ "lastName": "Theirs" }))
+        .await;
+    app.create_lead(&m.access, json!({ "lastName": "Unassigned" }))
+        .await;
+
+    let own = app.gql(CALL_LIST, json!({}), Some(&rep.access)).await;
+    let snooping = app
+        .gql(
+            CALL_LIST,
+            json!({ "assignee": other.user_id }),
+            Some(&rep.access),
+        )
+        .await;
+    let managers_view = app
+        .gql(
+            CALL_LIST,
+            json!({ "assignee": rep.user_id }),
+            Some(&m.access),
+        )
+        .await;
+    let zero = app
+        .gql(CALL_LIST, json!({ "limit": 0 }), Some(&m.access))
+        .await;
+    let too_many = app
+        .gql(CALL_LIST, json!({ "limit": 51 }), Some(&m.access))
+        .await;
+
+    let ids = |body: &Value| {
+        body["data"]["prioritizedLeads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["lead"]["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&own), [mine.clone()]);
+    assert_eq!(error_code(&snooping), "FORBIDDEN");
+    assert_eq!(ids(&managers_view), [mine]);
+    assert_eq!(error_code(&zero), "BAD_USER_INPUT");
+    assert_eq!(zero["errors"][0]["extensions"]["field"], "limit");
+    assert_eq!(error_code(&too_many), "BAD_USER_INPUT");
+}

@@ -14,6 +14,7 @@ pub mod lead_score;
 pub mod lead_source;
 pub mod lead_status;
 pub mod note;
+pub mod prioritized_lead;
 pub mod role;
 pub mod user;
 
@@ -32,5 +33,6 @@ pub use lead_score::{Insight, LeadScore, PriorityTier};
 pub use lead_source::LeadSource;
 pub use lead_status::LeadStatus;
 pub use note::Note;
+pub use prioritized_lead::PrioritizedLead;
 pub use role::Role;
 pub use user::User;
