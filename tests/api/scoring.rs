@@ -322,7 +322,7 @@ async fn a_reps_call_list_holds_only_their_leads_and_limits_are_checked() {
             .map(|p| p["lead"]["id"].as_str().unwrap().to_string())
             .collect::<Vec<_>>()
     };
-    assert_eq!(ids(&own), [mine.clone()]);
+    assert_eq!(ids(&own), std::slice::from_ref(&mine));
     assert_eq!(error_code(&snooping), "FORBIDDEN");
     assert_eq!(ids(&managers_view), [mine]);
     assert_eq!(error_code(&zero), "BAD_USER_INPUT");
