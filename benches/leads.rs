@@ -112,7 +112,9 @@ async fn main() {
     let settings = scratch.settings();
     let db = app::connect(&settings, true).await.expect("database");
     let started = Instant::now();
-    demo::seed(&db, false, count).await.expect("seed");
+    demo::seed(&db, false, count, Default::default())
+        .await
+        .expect("seed");
     println!(
         "seeded {count} leads (with activities, notes, assignments) in {:.1?}",
         started.elapsed()

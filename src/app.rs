@@ -12,7 +12,7 @@ use crate::{
     db,
     graphql::{build_schema, ApiContext},
     http::{router, AppState},
-    service::accounts::AuthConfig,
+    service::{accounts::AuthConfig, sweep},
 };
 
 /// Why the server did not start; printed as is, one paragraph.
@@ -103,11 +103,25 @@ impl Application {
         &self.state.api.db
     }
 
+    /// Serves until SIGINT or SIGTERM, running the decay sweep meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let settings = self.state.settings.clone();
+        let sweep = (settings.score_sweep_interval_secs > 0).then(|| {
+            let interval = std::time::Duration::from_secs(settings.score_sweep_interval_secs);
+            tokio::spawn(sweep::run(
+                self.state.api.db.clone(),
+                settings.thresholds(),
+                interval,
+            ))
+        });
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app)
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        if let Some(sweep) = sweep {
+            sweep.abort();
+        }
+        served
     }
 }
 

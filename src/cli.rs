@@ -49,6 +49,12 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Rescore leads now, with a progress bar: the stale ones, or `--all`.
+    Rescore {
+        /// Every live lead, not only those the sweep interval made stale.
+        #[arg(long)]
+        all: bool,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Manage users from the shell (how the first admin is made).
@@ -102,6 +108,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve { demo, no_migrate } => serve(cli.settings, demo, !no_migrate).await,
         Command::Demo { leads } => seed_demo(&cli.settings, leads).await,
         Command::Migrate { action } => migrate(&cli.settings, action).await,
+        Command::Rescore { all } => rescore(&cli.settings, all).await,
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             Ok(())
@@ -131,9 +138,14 @@ async fn serve(settings: Settings, demo_data: bool, migrate: bool) -> Result<(),
         .map_err(|e| e.0)?;
     if demo_data {
         report_demo(
-            demo::seed(app.db(), settings.is_production(), demo::DEFAULT_LEADS)
-                .await
-                .map_err(describe)?,
+            demo::seed(
+                app.db(),
+                settings.is_production(),
+                demo::DEFAULT_LEADS,
+                settings.thresholds(),
+            )
+            .await
+            .map_err(describe)?,
         );
     }
     let addr = app.local_addr();
@@ -168,7 +180,54 @@ async fn seed_demo(settings: &Settings, leads: usize) -> Result<(), String> {
         );
     }
     let db = app::connect(settings, true).await.map_err(|e| e.0)?;
-    report_demo(demo::seed(&db, false, leads).await.map_err(describe)?);
+    report_demo(
+        demo::seed(&db, false, leads, settings.thresholds())
+            .await
+            .map_err(describe)?,
+    );
+    Ok(())
+}
+
+async fn rescore(settings: &Settings, all: bool) -> Result<(), String> {
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
+
+    use crate::{entity::lead, service::sweep};
+    let db = app::connect(settings, true).await.map_err(|e| e.0)?;
+    let now = chrono::Utc::now();
+    let stale_before = if all {
+        now + chrono::Duration::seconds(1)
+    } else {
+        now - chrono::Duration::seconds(settings.score_sweep_interval_secs as i64)
+    };
+    let total = lead::Entity::find()
+        .filter(lead::Column::DeletedAt.is_null())
+        .filter(
+            Condition::any()
+                .add(lead::Column::ScoredAt.is_null())
+                .add(lead::Column::ScoredAt.lt(stale_before)),
+        )
+        .count(&db)
+        .await
+        .map_err(|e| describe(e.into()))?;
+    let started = std::time::Instant::now();
+    let bar = |done: usize| {
+        let width = 30;
+        let filled = if total == 0 {
+            width
+        } else {
+            (done as u64 * width as u64 / total.max(1)).min(width as u64) as usize
+        };
+        eprint!(
+            "\rrescoring [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            "-".repeat(width - filled)
+        );
+    };
+    bar(0);
+    let done = sweep::rescore_stale(&db, settings.thresholds(), stale_before, bar)
+        .await
+        .map_err(describe)?;
+    eprintln!("\nrescored {done} leads in {:.1?}", started.elapsed());
     Ok(())
 }
 

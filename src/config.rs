@@ -110,6 +110,15 @@ pub struct Settings {
     )]
     pub log_format: LogFormat,
 
+    /// How often the decay sweep rescores leads (seconds); 0 turns it off.
+    #[arg(
+        long,
+        env = "SCORE_SWEEP_INTERVAL_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub score_sweep_interval_secs: u64,
+
     /// Scores from this value up are HOT.
     #[arg(long, env = "SCORE_HOT_THRESHOLD", default_value_t = 70, global = true)]
     pub score_hot_threshold: u8,
@@ -144,6 +153,7 @@ impl Settings {
             enable_introspection: None,
             trust_forwarded_for: false,
             log_format: LogFormat::Pretty,
+            score_sweep_interval_secs: 300,
             score_hot_threshold: 70,
             score_warm_threshold: 40,
         }

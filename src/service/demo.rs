@@ -33,6 +33,8 @@ pub const DEMO_USERS: [(&str, &str, Role); 4] = [
 pub const DEFAULT_LEADS: usize = 200;
 /// The generator's ceiling: enough for benchmarks, not enough to fill a disk by a typo.
 pub const MAX_LEADS: usize = 1_000_000;
+/// Up to this many demo leads are scored while seeding.
+const SCORE_AT_SEED: usize = 5_000;
 const THOUSAND_DOLLARS: i64 = 100_000;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -221,7 +223,12 @@ impl Batch {
 }
 
 /// Seeds the demo data (with `leads` leads) in one transaction.
-pub async fn seed(db: &DatabaseConnection, production: bool, leads: usize) -> AppResult<Outcome> {
+pub async fn seed(
+    db: &DatabaseConnection,
+    production: bool,
+    leads: usize,
+    thresholds: crate::scoring::Thresholds,
+) -> AppResult<Outcome> {
     if !(1..=MAX_LEADS).contains(&leads) {
         return Err(AppError::bad_input(
             "--leads",
@@ -404,6 +411,17 @@ pub async fn seed(db: &DatabaseConnection, production: bool, leads: usize) -> Ap
     }
     batch.flush(&txn).await?;
     txn.commit().await?;
+    // Small demos are scored now so the API shows scores at once; a large
+    // benchmark set is left to `leadscore rescore` (or the sweep).
+    if count <= SCORE_AT_SEED {
+        crate::service::sweep::rescore_stale(
+            db,
+            thresholds,
+            Utc::now() + Duration::seconds(1),
+            |_| {},
+        )
+        .await?;
+    }
     Ok(Outcome::Seeded {
         users: DEMO_USERS.len(),
         leads: count,

@@ -15,5 +15,6 @@ pub mod leads;
 pub mod notes;
 pub mod page;
 pub mod scores;
+pub mod sweep;
 pub mod throttle;
 pub mod users;

@@ -146,3 +146,24 @@ async fn the_demo_command_refuses_production() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("refused"));
 }
+
+#[tokio::test]
+async fn rescore_shows_progress_and_scores_every_lead() {
+    let db = TestDb::new().await;
+    assert!(leadscore(&db, &["demo", "--leads", "30"], None)
+        .status
+        .success());
+
+    let output = leadscore(&db, &["rescore", "--all"], None);
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("rescoring [") && stderr.contains("rescored 30 leads"),
+        "{stderr}"
+    );
+}

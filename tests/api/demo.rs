@@ -2,7 +2,7 @@ use leadscore::{
     entity::{assignment, lead, lead_activity, user},
     service::demo::{self, Outcome},
 };
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::helpers::{assert_ok, error_code, spawn_app};
 
@@ -10,7 +10,7 @@ use crate::helpers::{assert_ok, error_code, spawn_app};
 async fn demo_data_is_seeded_once_and_its_admin_can_sign_in() {
     let app = spawn_app().await;
 
-    let first = demo::seed(&app.db, false, demo::DEFAULT_LEADS)
+    let first = demo::seed(&app.db, false, demo::DEFAULT_LEADS, Default::default())
         .await
         .unwrap();
     let counts = (
@@ -19,7 +19,7 @@ async fn demo_data_is_seeded_once_and_its_admin_can_sign_in() {
         lead_activity::Entity::find().count(&app.db).await.unwrap(),
         assignment::Entity::find().count(&app.db).await.unwrap(),
     );
-    let second = demo::seed(&app.db, false, demo::DEFAULT_LEADS)
+    let second = demo::seed(&app.db, false, demo::DEFAULT_LEADS, Default::default())
         .await
         .unwrap();
 
@@ -35,6 +35,12 @@ async fn demo_data_is_seeded_once_and_its_admin_can_sign_in() {
     assert_eq!(counts.1, 200);
     assert!(counts.2 > 100 && counts.3 > 100, "{counts:?}");
     assert_eq!(lead::Entity::find().count(&app.db).await.unwrap(), 200);
+    let unscored = lead::Entity::find()
+        .filter(lead::Column::Score.is_null())
+        .count(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(unscored, 0, "demo leads are scored while seeding");
     assert_ok(&app.login("admin@example.com", demo::DEMO_PASSWORD).await);
     assert_ok(&app.login("rep2@example.com", demo::DEMO_PASSWORD).await);
 }
@@ -43,7 +49,7 @@ async fn demo_data_is_seeded_once_and_its_admin_can_sign_in() {
 async fn demo_data_is_refused_in_production() {
     let app = spawn_app().await;
 
-    let refused = demo::seed(&app.db, true, demo::DEFAULT_LEADS).await;
+    let refused = demo::seed(&app.db, true, demo::DEFAULT_LEADS, Default::default()).await;
 
     assert!(refused.is_err());
     assert_eq!(user::Entity::find().count(&app.db).await.unwrap(), 0);

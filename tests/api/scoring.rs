@@ -329,3 +329,62 @@ async fn a_reps_call_list_holds_only_their_leads_and_limits_are_checked() {
     assert_eq!(zero["errors"][0]["extensions"]["field"], "limit");
     assert_eq!(error_code(&too_many), "BAD_USER_INPUT");
 }
+
+#[tokio::test]
+async fn the_sweep_lets_a_quiet_lead_fade_without_anyone_touching_it() {
+    use leadscore::{
+        entity::{engagement_event, lead},
+        service::sweep,
+    };
+    use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let id = hot_lead(&app, &m, 0).await;
+    assert_eq!(
+        score_of(&app, &m.access, &id).await["score"]["classification"],
+        "HOT"
+    );
+    // Sixty days pass: the events age, and the stored score is older than the interval.
+    let lead_id = uuid::Uuid::parse_str(&id).unwrap();
+    engagement_event::Entity::update_many()
+        .col_expr(
+            engagement_event::Column::OccurredAt,
+            Expr::value(Utc::now() - Duration::days(60)),
+        )
+        .filter(engagement_event::Column::LeadId.eq(lead_id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    lead::Entity::update_many()
+        .col_expr(
+            lead::Column::ScoredAt,
+            Expr::value(Utc::now() - Duration::hours(1)),
+        )
+        .filter(lead::Column::Id.eq(lead_id))
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    let rescored = sweep::rescore_stale(
+        &app.db,
+        Default::default(),
+        Utc::now() - Duration::minutes(5),
+        |_| {},
+    )
+    .await
+    .unwrap();
+
+    assert!(rescored >= 1);
+    let faded = score_of(&app, &m.access, &id).await;
+    assert_ne!(faded["score"]["classification"], "HOT");
+    assert_eq!(
+        faded["scoreHistory"]["edges"][0]["node"]["classification"],
+        faded["score"]["classification"]
+    );
+    let list = app.gql(CALL_LIST, json!({}), Some(&m.access)).await;
+    assert_ne!(
+        list["data"]["prioritizedLeads"][0]["score"]["priorityTier"],
+        "P1"
+    );
+}
