@@ -142,6 +142,12 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         if is_connection_failure(&err) {
             Self::DatabaseUnavailable(err)
+        } else if is_concurrency_failure(&err) {
+            tracing::warn!(error = %err, "transaction lost to a concurrent one");
+            Self::Conflict {
+                message: "a concurrent change got in the way: retry the request".into(),
+                existing_id: None,
+            }
         } else {
             Self::Internal(format!("database: {err}"))
         }
@@ -160,6 +166,22 @@ pub fn is_connection_failure(err: &DbErr) -> bool {
                 | sea_orm::sqlx::Error::PoolClosed
                 | sea_orm::sqlx::Error::WorkerCrashed
         ),
+        _ => false,
+    }
+}
+
+/// True for PostgreSQL's deadlock and serialization failures (SQLSTATE 40P01
+/// and 40001): nothing is wrong with the request, and a retry succeeds.
+pub fn is_concurrency_failure(err: &DbErr) -> bool {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                sea_orm::sqlx::Error::Database(db) => {
+                    matches!(db.code().as_deref(), Some("40P01" | "40001"))
+                }
+                _ => false,
+            }
+        }
         _ => false,
     }
 }

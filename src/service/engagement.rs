@@ -267,7 +267,9 @@ pub async fn record(
             model.ok_or_else(|| AppError::internal("a recorded event could not be read back"))?,
         );
     }
-    let touched: Vec<Uuid> = wanted.into_iter().collect();
+    // One order for every batch, so two batches never wait on each other's leads.
+    let mut touched: Vec<Uuid> = wanted.into_iter().collect();
+    touched.sort();
     // Scored in the same transaction: the events and their effect land together.
     let inventory = scores::inventory(&txn).await?;
     for lead_id in &touched {

@@ -6,8 +6,9 @@
 //! lost. Callers run it inside the transaction that made the change.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, LockType},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -207,7 +208,7 @@ pub async fn rescore<C: ConnectionTrait>(
 ) -> AppResult<Option<lead_score::Model>> {
     let Some(lead) = lead::Entity::find_by_id(lead_id)
         .filter(lead::Column::DeletedAt.is_null())
-        .lock_exclusive()
+        .lock(LockType::NoKeyUpdate)
         .one(conn)
         .await?
     else {
@@ -222,8 +223,9 @@ pub async fn rescore<C: ConnectionTrait>(
     let score = scoring::score(&input, now, thresholds);
     let previous = latest(conn, lead_id).await?;
     let stored = match previous {
-        // Unchanged: no new history row, but the time it was last confirmed moves.
-        Some(prev) if same_result(&prev, &score) => prev,
+        // Same result: the latest row stays the one history entry for it, but
+        // its figures, evidence and insights are brought up to date.
+        Some(prev) if same_result(&prev, &score) => refresh(conn, prev, &score).await?,
         _ => store(conn, lead_id, &score).await?,
     };
     lead::Entity::update_many()
@@ -244,16 +246,42 @@ pub async fn rescore<C: ConnectionTrait>(
     Ok(Some(stored))
 }
 
-async fn store<C: ConnectionTrait>(
-    conn: &C,
-    lead_id: Uuid,
-    score: &Score,
-) -> AppResult<lead_score::Model> {
+fn factors_json(score: &Score) -> serde_json::Value {
     let factors: Vec<_> = score
         .factors
         .iter()
         .map(|f| json!({ "name": f.name, "category": format!("{:?}", f.category), "points": f.points, "maxPoints": f.max_points, "evidence": f.evidence }))
         .collect();
+    json!(factors)
+}
+
+async fn refresh<C: ConnectionTrait>(
+    conn: &C,
+    prev: lead_score::Model,
+    score: &Score,
+) -> AppResult<lead_score::Model> {
+    let mut row: lead_score::ActiveModel = prev.into();
+    row.engagement_score = Set(score.engagement);
+    row.buying_signal_score = Set(score.buying_signals);
+    row.demographic_score = Set(score.demographic);
+    row.confidence = Set(score.confidence);
+    row.factors = Set(factors_json(score));
+    row.missing = Set(json!(score.missing));
+    row.scored_at = Set(score.scored_at);
+    let row = row.update(conn).await?;
+    lead_insight::Entity::delete_many()
+        .filter(lead_insight::Column::ScoreId.eq(row.id))
+        .exec(conn)
+        .await?;
+    insert_insights(conn, &row, score).await?;
+    Ok(row)
+}
+
+async fn store<C: ConnectionTrait>(
+    conn: &C,
+    lead_id: Uuid,
+    score: &Score,
+) -> AppResult<lead_score::Model> {
     let row = lead_score::ActiveModel {
         id: Set(Uuid::now_v7()),
         lead_id: Set(lead_id),
@@ -265,17 +293,26 @@ async fn store<C: ConnectionTrait>(
         confidence_level: Set(confidence_name(score.confidence_level).into()),
         classification: Set(classification_name(score.classification).into()),
         priority_tier: Set(tier_name(score.priority_tier).into()),
-        factors: Set(json!(factors)),
+        factors: Set(factors_json(score)),
         missing: Set(json!(score.missing)),
         model_version: Set(score.model_version.into()),
         scored_at: Set(score.scored_at),
     }
     .insert(conn)
     .await?;
+    insert_insights(conn, &row, score).await?;
+    Ok(row)
+}
+
+async fn insert_insights<C: ConnectionTrait>(
+    conn: &C,
+    row: &lead_score::Model,
+    score: &Score,
+) -> AppResult<()> {
     for (position, insight) in score.insights.iter().enumerate() {
         lead_insight::ActiveModel {
             id: Set(Uuid::now_v7()),
-            lead_id: Set(lead_id),
+            lead_id: Set(row.lead_id),
             score_id: Set(row.id),
             kind: Set(insight_name(insight.kind).into()),
             text: Set(insight.text.clone()),
@@ -286,7 +323,7 @@ async fn store<C: ConnectionTrait>(
         .insert(conn)
         .await?;
     }
-    Ok(row)
+    Ok(())
 }
 
 /// The insights of a stored score, in order.

@@ -38,7 +38,7 @@ pub async fn rescore_batch(
         .limit(BATCH)
         .select_only()
         .column(lead::Column::Id)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .lock_with_behavior(LockType::NoKeyUpdate, LockBehavior::SkipLocked)
         .into_tuple()
         .all(&txn)
         .await?;
