@@ -4,7 +4,8 @@
 //! Seeds a scratch database with the demo generator, then times over HTTP
 //! (loopback, so an upper bound on server time) the first page of 50 leads
 //! by score with their assignee, and a surname search, for a manager and
-//! for a sales rep, and prints PostgreSQL's EXPLAIN ANALYZE of each query.
+//! for a sales rep, and the call list; it also times rescoring every lead,
+//! and prints PostgreSQL's EXPLAIN ANALYZE of each query.
 use std::time::Instant;
 
 use leadscore::{
@@ -14,6 +15,7 @@ use leadscore::{
     service::{
         demo,
         leads::{self, LeadFilter, LeadOrder, LeadOrderField, LeadPageRequest},
+        sweep,
     },
 };
 use sea_orm::{
@@ -26,6 +28,7 @@ mod support;
 
 const SAMPLES: usize = 200;
 const BY_SCORE: &str = "{ leads(first: 50, orderBy: { field: SCORE, direction: DESC }) { edges { node { id fullName assignee { fullName } } } } }";
+const CALL_LIST: &str = "{ prioritizedLeads(limit: 5) { rank reasons talkingPoints lead { id fullName } score { total priorityTier } } }";
 const SEARCH: &str = "{ leads(first: 50, filter: { search: \"smi\" }) { edges { node { id fullName assignee { fullName } } } } }";
 
 async fn token(client: &reqwest::Client, base: &str, email: &str) -> String {
@@ -121,6 +124,20 @@ async fn main() {
     );
     // Fresh statistics, as autovacuum would gather them on a live database.
     db.execute_unprepared("ANALYZE").await.expect("analyze");
+    let started = Instant::now();
+    let rescored = sweep::rescore_stale(
+        &db,
+        Default::default(),
+        chrono::Utc::now() + chrono::Duration::seconds(1),
+        |_| {},
+    )
+    .await
+    .expect("rescore");
+    println!(
+        "rescored {rescored} leads in {:.1?} (leadscore rescore --all)",
+        started.elapsed()
+    );
+    db.execute_unprepared("ANALYZE").await.expect("analyze");
 
     let application = Application::with_connection(settings, db.clone())
         .await
@@ -147,6 +164,14 @@ async fn main() {
     println!(
         "  rep,     search 'smi' + assignee: {}",
         time(&client, &base, &rep, SEARCH).await
+    );
+    println!(
+        "  manager, prioritizedLeads(limit: 5): {}",
+        time(&client, &base, &manager, CALL_LIST).await
+    );
+    println!(
+        "  rep,     prioritizedLeads(limit: 5): {}",
+        time(&client, &base, &rep, CALL_LIST).await
     );
 
     let user_of = |email: &'static str| {
@@ -203,5 +228,40 @@ async fn main() {
         LeadOrder::default(),
     )
     .await;
+    explain_call_list(&db, &user_of("manager@example.com").await).await;
     scratch.drop_database().await;
+}
+
+/// The statement behind `prioritizedLeads` for a manager, explained.
+async fn explain_call_list(db: &sea_orm::DatabaseConnection, manager: &Actor) {
+    use sea_orm::{sea_query::NullOrdering, Order, QueryOrder, QuerySelect};
+    if db.get_database_backend() != DbBackend::Postgres {
+        return;
+    }
+    let query = leads::find_visible(manager)
+        .filter(leadscore::entity::lead::Column::PriorityTier.is_not_null())
+        .order_by_asc(leadscore::entity::lead::Column::PriorityTier)
+        .order_by_with_nulls(
+            leadscore::entity::lead::Column::Score,
+            Order::Desc,
+            NullOrdering::Last,
+        )
+        .order_by_desc(leadscore::entity::lead::Column::Id)
+        .limit(5);
+    let statement = query.build(DbBackend::Postgres);
+    let explain = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("EXPLAIN (ANALYZE, BUFFERS) {}", statement.sql),
+        statement.values.map(|v| v.0).unwrap_or_default(),
+    );
+    println!(
+        "\n--- EXPLAIN ANALYZE: manager, prioritizedLeads\n{}",
+        statement.sql
+    );
+    for row in db.query_all_raw(explain).await.expect("explain") {
+        println!(
+            "  {}",
+            row.try_get::<String>("", "QUERY PLAN").unwrap_or_default()
+        );
+    }
 }
