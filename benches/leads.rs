@@ -70,6 +70,22 @@ async fn time(client: &reqwest::Client, base: &str, token: &str, query: &str) ->
     support::percentiles(times)
 }
 
+/// Prints PostgreSQL's EXPLAIN ANALYZE of a query the API runs.
+async fn print_plan(db: &sea_orm::DatabaseConnection, label: &str, statement: Statement) {
+    let explain = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!("EXPLAIN (ANALYZE, BUFFERS) {}", statement.sql),
+        statement.values.map(|v| v.0).unwrap_or_default(),
+    );
+    println!("\n--- EXPLAIN ANALYZE: {label}\n{}", statement.sql);
+    for row in db.query_all_raw(explain).await.expect("explain") {
+        println!(
+            "  {}",
+            row.try_get::<String>("", "QUERY PLAN").unwrap_or_default()
+        );
+    }
+}
+
 async fn explain(
     db: &sea_orm::DatabaseConnection,
     label: &str,
@@ -90,19 +106,7 @@ async fn explain(
         },
     )
     .expect("plan");
-    let statement = plan.query.build(DbBackend::Postgres);
-    let explain = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("EXPLAIN (ANALYZE, BUFFERS) {}", statement.sql),
-        statement.values.map(|v| v.0).unwrap_or_default(),
-    );
-    println!("\n--- EXPLAIN ANALYZE: {label}\n{}", statement.sql);
-    for row in db.query_all_raw(explain).await.expect("explain") {
-        println!(
-            "  {}",
-            row.try_get::<String>("", "QUERY PLAN").unwrap_or_default()
-        );
-    }
+    print_plan(db, label, plan.query.build(DbBackend::Postgres)).await;
 }
 
 #[tokio::main]
@@ -248,20 +252,10 @@ async fn explain_call_list(db: &sea_orm::DatabaseConnection, manager: &Actor) {
         )
         .order_by_desc(leadscore::entity::lead::Column::Id)
         .limit(5);
-    let statement = query.build(DbBackend::Postgres);
-    let explain = Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        format!("EXPLAIN (ANALYZE, BUFFERS) {}", statement.sql),
-        statement.values.map(|v| v.0).unwrap_or_default(),
-    );
-    println!(
-        "\n--- EXPLAIN ANALYZE: manager, prioritizedLeads\n{}",
-        statement.sql
-    );
-    for row in db.query_all_raw(explain).await.expect("explain") {
-        println!(
-            "  {}",
-            row.try_get::<String>("", "QUERY PLAN").unwrap_or_default()
-        );
-    }
+    print_plan(
+        db,
+        "manager, prioritizedLeads",
+        query.build(DbBackend::Postgres),
+    )
+    .await;
 }

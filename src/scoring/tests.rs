@@ -220,21 +220,7 @@ fn the_readme_documents_every_factor() {
 }
 
 fn kinds() -> impl Strategy<Value = EventKind> {
-    use EventKind::*;
-    prop::sample::select(vec![
-        EmailSent,
-        EmailOpened,
-        EmailClicked,
-        EmailReplied,
-        PageView,
-        PricingView,
-        CalculatorUsed,
-        BrochureDownloaded,
-        FormSubmitted,
-        ChatMessage,
-        DemoRequested,
-        InventoryViewed,
-    ])
+    prop::sample::select(EventKind::ALL.to_vec())
 }
 
 fn events() -> impl Strategy<Value = Vec<Event>> {
