@@ -49,7 +49,7 @@ impl EngagementMutation {
         input: EngagementEventInput,
     ) -> Result<EngagementEvent> {
         let event = input.parse("input.leadId")?;
-        let (mut stored, _) = engagement::record(
+        let mut stored = engagement::record(
             &ctx.api().db,
             ctx.actor()?,
             vec![event],
@@ -72,7 +72,7 @@ impl EngagementMutation {
             .enumerate()
             .map(|(i, e)| e.parse(&format!("events[{i}].leadId")))
             .collect::<AppResult<Vec<_>>>()?;
-        let (stored, _) = engagement::record(
+        let stored = engagement::record(
             &ctx.api().db,
             ctx.actor()?,
             events,

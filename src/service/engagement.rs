@@ -110,8 +110,8 @@ fn problems(prefix: &str, event: &NewEvent, now: DateTime<Utc>) -> Vec<(String, 
 }
 
 /// Records events for leads `actor` may see. Returns one stored event per
-/// input, in order (the earlier one for a repeated `externalId`), and the
-/// leads that gained events.
+/// input, in order (the earlier one for a repeated `externalId`), and
+/// rescores the leads that gained events.
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, events = events.len()))]
 pub async fn record(
     db: &DatabaseConnection,
@@ -119,7 +119,7 @@ pub async fn record(
     events: Vec<NewEvent>,
     field: &str,
     thresholds: Thresholds,
-) -> AppResult<(Vec<engagement_event::Model>, Vec<Uuid>)> {
+) -> AppResult<Vec<engagement_event::Model>> {
     if events.is_empty() || events.len() > MAX_BATCH {
         return Err(AppError::bad_input(
             field,
@@ -276,7 +276,7 @@ pub async fn record(
         scores::rescore(&txn, *lead_id, thresholds, Some(inventory.clone())).await?;
     }
     txn.commit().await?;
-    Ok((result, touched))
+    Ok(result)
 }
 
 /// A lead's events, newest first, for scoring (bounded: older ones weigh nothing).

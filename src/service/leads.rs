@@ -29,7 +29,7 @@ use crate::{
         activities, assignments,
         audit::{self, AuditEntry},
         lead_input as input,
-        page::MAX_PAGE,
+        page::{DEFAULT_PAGE, MAX_PAGE},
         scores,
     },
 };
@@ -754,7 +754,7 @@ pub fn page_plan(
     }
     let backwards = page.last.is_some() || page.before.is_some() && page.first.is_none();
     let limit = if backwards { page.last } else { page.first }
-        .unwrap_or(20)
+        .unwrap_or(DEFAULT_PAGE)
         .clamp(1, MAX_PAGE);
     let mut query = lead::Entity::find().filter(filter_condition(actor, filter)?);
     // Walking backwards reverses the order (and where NULLs fall), then the page is flipped back.
