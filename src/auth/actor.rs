@@ -14,6 +14,8 @@ pub struct Actor {
     pub email: String,
     /// The refresh-token family (session) the access token belongs to.
     pub session_id: Option<Uuid>,
+    /// Set when an integration's API key acts for this (admin) user.
+    pub api_key: Option<Uuid>,
 }
 
 impl Actor {
@@ -23,6 +25,7 @@ impl Actor {
             role: user.role,
             email: user.email.clone(),
             session_id,
+            api_key: None,
         }
     }
 

@@ -9,7 +9,10 @@ use crate::{
     auth::{actor, Actor},
     config::Settings,
     error::{AppError, AppResult},
-    service::accounts::AuthConfig,
+    service::{
+        accounts::AuthConfig,
+        api_keys::{ApiKeyGrant, Scope},
+    },
 };
 
 /// Shared for the life of the server.
@@ -24,6 +27,8 @@ pub struct ApiContext {
 #[derive(Clone, Debug, Default)]
 pub struct RequestMeta {
     pub actor: Option<Actor>,
+    /// An integration's key instead of a signed-in person.
+    pub api_key: Option<ApiKeyGrant>,
     pub client_ip: Option<IpAddr>,
 }
 
@@ -31,6 +36,8 @@ pub trait ContextExt {
     fn api(&self) -> &ApiContext;
     fn meta(&self) -> Option<&RequestMeta>;
     fn actor(&self) -> AppResult<&Actor>;
+    /// The actor for an operation an API key with `scope` may also run.
+    fn actor_for(&self, scope: Scope) -> AppResult<&Actor>;
     fn client_ip(&self) -> Option<String>;
     fn loaders(&self) -> AppResult<&Loaders>;
     fn thresholds(&self) -> crate::scoring::Thresholds;
@@ -47,7 +54,17 @@ impl ContextExt for Context<'_> {
     }
 
     fn actor(&self) -> AppResult<&Actor> {
+        if let Some(grant) = self.meta().and_then(|m| m.api_key.as_ref()) {
+            return Err(key_may_not(grant));
+        }
         actor::require(self.meta().and_then(|m| m.actor.as_ref()))
+    }
+
+    fn actor_for(&self, scope: Scope) -> AppResult<&Actor> {
+        match self.meta().and_then(|m| m.api_key.as_ref()) {
+            Some(grant) => grant.actor_for(scope),
+            None => self.actor(),
+        }
     }
 
     fn client_ip(&self) -> Option<String> {
@@ -61,7 +78,19 @@ impl ContextExt for Context<'_> {
     }
 
     fn loaders(&self) -> AppResult<&Loaders> {
+        if let Some(grant) = self.meta().and_then(|m| m.api_key.as_ref()) {
+            return Err(key_may_not(grant));
+        }
         self.data_opt::<Loaders>()
             .ok_or_else(|| AppError::internal("request has no DataLoaders"))
     }
+}
+
+/// An API key writes; it never reads, not even through a nested field.
+fn key_may_not(grant: &ApiKeyGrant) -> AppError {
+    let scopes: Vec<&str> = grant.scopes.iter().map(|s| s.as_str()).collect();
+    AppError::Forbidden(format!(
+        "an API key may only run the mutations its scopes allow ({}), and reads nothing else",
+        scopes.join(", ")
+    ))
 }

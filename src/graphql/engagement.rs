@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     error::AppResult,
+    service::api_keys::Scope,
     service::engagement::{self, NewEvent},
 };
 
@@ -51,7 +52,7 @@ impl EngagementMutation {
         let event = input.parse("input.leadId")?;
         let mut stored = engagement::record(
             &ctx.api().db,
-            ctx.actor()?,
+            ctx.actor_for(Scope::EventsWrite)?,
             vec![event],
             "input",
             ctx.thresholds(),
@@ -74,7 +75,7 @@ impl EngagementMutation {
             .collect::<AppResult<Vec<_>>>()?;
         let stored = engagement::record(
             &ctx.api().db,
-            ctx.actor()?,
+            ctx.actor_for(Scope::EventsWrite)?,
             events,
             "events",
             ctx.thresholds(),

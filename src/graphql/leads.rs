@@ -24,6 +24,7 @@ use crate::{
     error::AppResult,
     service::{
         activities::{self, LogActivity},
+        api_keys::Scope,
         assignments,
         leads::{
             self, AssigneeFilter, CreateLead, LeadFilter, LeadKey, LeadPageRequest, UpdateLead,
@@ -354,6 +355,7 @@ pub struct LeadMutation;
 impl LeadMutation {
     /// A lead a sales rep creates is assigned to them. An email that matches a
     /// live lead is a CONFLICT (with `existingId`) unless `allowDuplicate`.
+    /// Also open to API keys with LEADS_WRITE.
     async fn create_lead(&self, ctx: &Context<'_>, input: CreateLeadInput) -> Result<Lead> {
         let input = CreateLead {
             first_name: input.first_name,
@@ -374,7 +376,13 @@ impl LeadMutation {
             allow_duplicate: input.allow_duplicate,
         };
         Ok(Lead(
-            leads::create(&ctx.api().db, ctx.actor()?, input, ctx.thresholds()).await?,
+            leads::create(
+                &ctx.api().db,
+                ctx.actor_for(Scope::LeadsWrite)?,
+                input,
+                ctx.thresholds(),
+            )
+            .await?,
         ))
     }
 
@@ -398,7 +406,14 @@ impl LeadMutation {
             attributes: input.attributes.map(|j| j.0),
         };
         Ok(Lead(
-            leads::update(&ctx.api().db, ctx.actor()?, id, change, ctx.thresholds()).await?,
+            leads::update(
+                &ctx.api().db,
+                ctx.actor_for(Scope::LeadsWrite)?,
+                id,
+                change,
+                ctx.thresholds(),
+            )
+            .await?,
         ))
     }
 

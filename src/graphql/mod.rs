@@ -2,6 +2,7 @@
 use async_graphql::{extensions::Tracing, EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 pub mod account;
+pub mod api_keys;
 pub mod audit;
 pub mod context;
 pub mod cursor;
@@ -22,6 +23,7 @@ pub struct Query(
     leads::LeadQuery,
     audit::AuditQuery,
     inventory::InventoryQuery,
+    api_keys::ApiKeyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -31,6 +33,7 @@ pub struct Mutation(
     leads::LeadMutation,
     inventory::InventoryMutation,
     engagement::EngagementMutation,
+    api_keys::ApiKeyMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

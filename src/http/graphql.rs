@@ -16,7 +16,7 @@ use crate::{
     auth::Actor,
     error::AppError,
     graphql::{Loaders, RequestMeta},
-    service::accounts,
+    service::{accounts, api_keys, api_keys::ApiKeyGrant},
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -35,26 +35,37 @@ pub async fn graphiql(State(state): State<AppState>) -> Response {
     .into_response()
 }
 
-/// The actor behind an `Authorization` header. No header is an anonymous
-/// request; a header that does not verify is an error, never anonymous.
-pub async fn actor_from_header(
+/// Who sent a request: a signed-in person or an integration's API key.
+pub enum Principal {
+    User(Actor),
+    ApiKey(ApiKeyGrant),
+}
+
+/// The principal behind an `Authorization` header. No header is an
+/// anonymous request; a header that does not verify is an error, never
+/// anonymous.
+pub async fn principal_from_header(
     state: &AppState,
     value: Option<&str>,
-) -> Result<Option<Actor>, AppError> {
+) -> Result<Option<Principal>, AppError> {
     let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let Some(token) = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-    else {
-        return Err(AppError::Unauthenticated(
-            "unsupported Authorization scheme: send Authorization: Bearer <accessToken>".into(),
-        ));
-    };
-    accounts::authenticate(&state.api.db, &state.api.auth.keys, token.trim())
-        .await
-        .map(Some)
+    let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
+    let credential = credential.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        accounts::authenticate(&state.api.db, &state.api.auth.keys, credential)
+            .await
+            .map(|actor| Some(Principal::User(actor)))
+    } else if scheme.eq_ignore_ascii_case("apikey") {
+        api_keys::authenticate(&state.api.db, credential)
+            .await
+            .map(|grant| Some(Principal::ApiKey(grant)))
+    } else {
+        Err(AppError::Unauthenticated(
+            "unsupported Authorization scheme: send Authorization: Bearer <accessToken> or ApiKey <secret>".into(),
+        ))
+    }
 }
 
 pub async fn handle(
@@ -89,8 +100,8 @@ pub async fn handle(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let actor = match actor_from_header(&state, authorization).await {
-        Ok(actor) => actor,
+    let principal = match principal_from_header(&state, authorization).await {
+        Ok(principal) => principal,
         Err(err) => {
             let status = match err {
                 AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -111,6 +122,11 @@ pub async fn handle(
             return response;
         }
     };
+    let (actor, api_key) = match principal {
+        Some(Principal::User(actor)) => (Some(actor), None),
+        Some(Principal::ApiKey(grant)) => (None, Some(grant)),
+        None => (None, None),
+    };
     // Queries change nothing, so their loaders may cache; a mutation request
     // could otherwise read a value cached before its own earlier change.
     let loaders = if is_mutation(&mut request) {
@@ -120,6 +136,7 @@ pub async fn handle(
     };
     let meta = RequestMeta {
         actor,
+        api_key,
         client_ip: client_ip(&state.settings, Some(peer), &headers),
     };
     let response = state.schema.execute(request.data(meta).data(loaders)).await;

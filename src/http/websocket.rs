@@ -7,8 +7,14 @@ use axum::{
     response::Response,
 };
 
-use super::{graphql::actor_from_header, AppState};
-use crate::graphql::{Loaders, RequestMeta};
+use super::{
+    graphql::{principal_from_header, Principal},
+    AppState,
+};
+use crate::{
+    error::AppError,
+    graphql::{Loaders, RequestMeta},
+};
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -25,13 +31,23 @@ pub async fn upgrade(
                         .get("authorization")
                         .or_else(|| payload.get("Authorization"))
                         .and_then(|v| v.as_str());
-                    let actor = actor_from_header(&state, authorization)
-                        .await
-                        .map_err(async_graphql::Error::from)?;
+                    let actor = match principal_from_header(&state, authorization).await {
+                        Ok(Some(Principal::User(actor))) => Some(actor),
+                        Ok(None) => None,
+                        Ok(Some(Principal::ApiKey(_))) => {
+                            return Err(AppError::Forbidden(
+                                "API keys write over HTTP; subscriptions need a signed-in user"
+                                    .into(),
+                            )
+                            .into())
+                        }
+                        Err(err) => return Err(err.into()),
+                    };
                     let mut data = Data::default();
                     data.insert(Loaders::uncached(&state.api.db, actor.clone()));
                     data.insert(RequestMeta {
                         actor,
+                        api_key: None,
                         client_ip: None,
                     });
                     Ok(data)

@@ -16,6 +16,8 @@ pub struct AuditEntry {
     pub subject: Option<String>,
     pub ip: Option<String>,
     pub details: Option<Value>,
+    /// The API key the actor acted through, if any (kept in `details`).
+    pub api_key_id: Option<Uuid>,
 }
 
 impl AuditEntry {
@@ -28,6 +30,13 @@ impl AuditEntry {
 
     pub fn actor(mut self, actor_id: Uuid) -> Self {
         self.actor_id = Some(actor_id);
+        self
+    }
+
+    /// The actor, and the API key if one acted for them.
+    pub fn by(mut self, actor: &crate::auth::Actor) -> Self {
+        self.actor_id = Some(actor.user_id);
+        self.api_key_id = actor.api_key;
         self
     }
 
@@ -54,6 +63,15 @@ impl AuditEntry {
 }
 
 pub async fn record<C: ConnectionTrait>(conn: &C, entry: AuditEntry) -> AppResult<()> {
+    let details = match (entry.details, entry.api_key_id) {
+        (details, None) => details,
+        (Some(Value::Object(mut map)), Some(key)) => {
+            map.insert("apiKeyId".into(), Value::String(key.to_string()));
+            Some(Value::Object(map))
+        }
+        (Some(other), Some(key)) => Some(serde_json::json!({ "apiKeyId": key, "details": other })),
+        (None, Some(key)) => Some(serde_json::json!({ "apiKeyId": key })),
+    };
     audit_log::ActiveModel {
         id: Set(Uuid::now_v7()),
         occurred_at: Set(Utc::now()),
@@ -63,7 +81,7 @@ pub async fn record<C: ConnectionTrait>(conn: &C, entry: AuditEntry) -> AppResul
         entity_id: Set(entry.entity_id),
         subject: Set(entry.subject),
         ip: Set(entry.ip),
-        details: Set(entry.details),
+        details: Set(details),
     }
     .insert(conn)
     .await?;

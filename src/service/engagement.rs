@@ -194,7 +194,7 @@ pub async fn record(
             occurred_at: Set(e.occurred_at.unwrap_or(now)),
             external_id: Set(e.external_id.clone()),
             metadata: Set(e.metadata.clone().unwrap_or_else(|| json!({}))),
-            api_key_id: Set(None),
+            api_key_id: Set(actor.api_key),
             created_at: Set(now),
         });
     }

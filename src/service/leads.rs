@@ -244,7 +244,7 @@ pub async fn create(
     audit::record(
         &txn,
         AuditEntry::new("lead.created")
-            .actor(actor.user_id)
+            .by(actor)
             .entity("lead", lead.id)
             .details(json!({ "name": format!("{} {}", lead.first_name, lead.last_name) })),
     )
@@ -431,7 +431,7 @@ pub async fn update(
     audit::record(
         &txn,
         AuditEntry::new("lead.updated")
-            .actor(actor.user_id)
+            .by(actor)
             .entity("lead", id)
             .details(changes),
     )

@@ -5,6 +5,7 @@
 //! [`Actor`]: crate::auth::Actor
 pub mod accounts;
 pub mod activities;
+pub mod api_keys;
 pub mod assignments;
 pub mod audit;
 pub mod demo;

@@ -183,6 +183,20 @@ impl TestApp {
             .expect("JSON body")
     }
 
+    /// Runs a GraphQL operation as an integration: `Authorization: ApiKey <secret>`.
+    pub async fn gql_as_key(&self, query: &str, variables: Value, secret: &str) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.address))
+            .header("Authorization", format!("ApiKey {secret}"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
     /// Creates a user straight in the database (for arranging tests).
     pub async fn create_user(&self, email: &str, role: Role) -> String {
         let hash = password::hash(PASSWORD.into()).await.expect("hash");

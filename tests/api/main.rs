@@ -1,5 +1,6 @@
 //! Black-box tests: a real server on port 0 and a fresh database per test
 //! (a SQLite file, or a new PostgreSQL database when TEST_DATABASE_URL is set).
+mod api_keys;
 mod assignments;
 mod auth;
 mod authorization;

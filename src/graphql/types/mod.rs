@@ -1,6 +1,7 @@
 //! One file per GraphQL type (small enums of one domain share a file).
 pub mod activity;
 pub mod activity_kind;
+pub mod api_key;
 pub mod assignment;
 pub mod assignment_status;
 pub mod audit_entry;
@@ -20,6 +21,7 @@ pub mod user;
 
 pub use activity::Activity;
 pub use activity_kind::{ActivityDirection, ActivityKind};
+pub use api_key::{ApiKey, ApiKeyScope, CreatedApiKey};
 pub use assignment::Assignment;
 pub use assignment_status::AssignmentStatus;
 pub use audit_entry::AuditEntry;

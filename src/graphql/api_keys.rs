@@ -1,0 +1,50 @@
+//! API keys for integrations, managed by admins.
+use async_graphql::{Context, Object, Result, ID};
+
+use super::{
+    context::ContextExt,
+    types::{ApiKey, ApiKeyScope, CreatedApiKey},
+    users::parse_id,
+};
+use crate::service::api_keys::{self, Scope};
+
+#[derive(Default)]
+pub struct ApiKeyQuery;
+
+#[Object]
+impl ApiKeyQuery {
+    /// Every key, newest first, revoked ones included (admins only).
+    async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
+        let keys = api_keys::list(&ctx.api().db, ctx.actor()?).await?;
+        Ok(keys.into_iter().map(ApiKey).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct ApiKeyMutation;
+
+#[Object]
+impl ApiKeyMutation {
+    /// Admins only. The secret is in the answer and nowhere else, ever.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        scopes: Vec<ApiKeyScope>,
+    ) -> Result<CreatedApiKey> {
+        let scopes: Vec<Scope> = scopes.into_iter().map(Into::into).collect();
+        let (key, secret) = api_keys::create(&ctx.api().db, ctx.actor()?, &name, &scopes).await?;
+        Ok(CreatedApiKey {
+            api_key: ApiKey(key),
+            secret,
+        })
+    }
+
+    /// Admins only. The key stops working at once.
+    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
+        let id = parse_id("id", &id)?;
+        Ok(ApiKey(
+            api_keys::revoke(&ctx.api().db, ctx.actor()?, id).await?,
+        ))
+    }
+}
