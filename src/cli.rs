@@ -189,9 +189,7 @@ async fn seed_demo(settings: &Settings, leads: usize) -> Result<(), String> {
 }
 
 async fn rescore(settings: &Settings, all: bool) -> Result<(), String> {
-    use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
-
-    use crate::{entity::lead, service::sweep};
+    use crate::service::sweep::{self, Walk};
     let db = app::connect(settings, true).await.map_err(|e| e.0)?;
     let now = chrono::Utc::now();
     let stale_before = if all {
@@ -199,16 +197,10 @@ async fn rescore(settings: &Settings, all: bool) -> Result<(), String> {
     } else {
         now - chrono::Duration::seconds(settings.score_sweep_interval_secs as i64)
     };
-    let total = lead::Entity::find()
-        .filter(lead::Column::DeletedAt.is_null())
-        .filter(
-            Condition::any()
-                .add(lead::Column::ScoredAt.is_null())
-                .add(lead::Column::ScoredAt.lt(stale_before)),
-        )
+    let total = Walk::stale_before(stale_before)
         .count(&db)
         .await
-        .map_err(|e| describe(e.into()))?;
+        .map_err(describe)?;
     let started = std::time::Instant::now();
     let bar = |done: usize| {
         let width = 30;

@@ -9,6 +9,7 @@ mod m20261123_000003_create_scoring;
 mod m20261123_000004_create_notifications;
 mod m20261123_000005_add_lead_sort_indexes;
 mod m20261123_000006_add_priority_index;
+mod m20261123_000007_create_rescore_jobs;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_notifications::Migration),
             Box::new(m20261123_000005_add_lead_sort_indexes::Migration),
             Box::new(m20261123_000006_add_priority_index::Migration),
+            Box::new(m20261123_000007_create_rescore_jobs::Migration),
         ]
     }
 }

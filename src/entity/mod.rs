@@ -11,4 +11,5 @@ pub mod lead_note;
 pub mod lead_score;
 pub mod notification;
 pub mod refresh_token;
+pub mod rescore_job;
 pub mod user;

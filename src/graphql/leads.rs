@@ -57,7 +57,7 @@ pub struct LeadFilterInput {
 }
 
 impl LeadFilterInput {
-    fn parse(self) -> AppResult<LeadFilter> {
+    pub(super) fn parse(self) -> AppResult<LeadFilter> {
         let assignee = match (self.assignee_id, self.unassigned) {
             (Some(id), _) => Some(AssigneeFilter::User(parse_id("filter.assigneeId", &id)?)),
             (None, Some(true)) => Some(AssigneeFilter::Unassigned),

@@ -10,6 +10,7 @@ pub mod engagement;
 pub mod inventory;
 pub mod leads;
 pub mod loaders;
+pub mod rescore;
 pub mod types;
 pub mod users;
 
@@ -24,6 +25,7 @@ pub struct Query(
     audit::AuditQuery,
     inventory::InventoryQuery,
     api_keys::ApiKeyQuery,
+    rescore::RescoreQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +36,7 @@ pub struct Mutation(
     inventory::InventoryMutation,
     engagement::EngagementMutation,
     api_keys::ApiKeyMutation,
+    rescore::RescoreMutation,
 );
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -20,7 +20,7 @@ use crate::{
         audit::{self, AuditEntry},
         leads,
         page::{Page, PageRequest},
-        scores,
+        rescoring,
     },
     validate,
 };
@@ -120,7 +120,7 @@ pub async fn log(
             .details(json!({ "activity": activity.id, "kind": activity.kind })),
     )
     .await?;
-    scores::rescore(&txn, input.lead_id, thresholds, None).await?;
+    rescoring::rescore(&txn, input.lead_id, thresholds).await?;
     txn.commit().await?;
     Ok(activity)
 }

@@ -19,7 +19,7 @@ use crate::{
     entity::{engagement_event, lead},
     error::{AppError, AppResult},
     scoring::{EventKind, Thresholds},
-    service::{leads, scores},
+    service::{leads, rescoring},
 };
 
 pub const MAX_BATCH: usize = 1_000;
@@ -271,10 +271,7 @@ pub async fn record(
     let mut touched: Vec<Uuid> = wanted.into_iter().collect();
     touched.sort();
     // Scored in the same transaction: the events and their effect land together.
-    let inventory = scores::inventory(&txn).await?;
-    for lead_id in &touched {
-        scores::rescore(&txn, *lead_id, thresholds, Some(inventory.clone())).await?;
-    }
+    rescoring::rescore_ids(&txn, &touched, thresholds).await?;
     txn.commit().await?;
     Ok(result)
 }

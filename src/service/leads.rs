@@ -30,7 +30,7 @@ use crate::{
         audit::{self, AuditEntry},
         lead_input as input,
         page::{DEFAULT_PAGE, MAX_PAGE},
-        scores,
+        rescoring,
     },
 };
 
@@ -260,7 +260,7 @@ pub async fn create(
         )
         .await?;
     }
-    scores::rescore(&txn, lead.id, thresholds, None).await?;
+    rescoring::rescore(&txn, lead.id, thresholds).await?;
     let lead = get(&txn, actor, lead.id).await?;
     txn.commit().await?;
     Ok(lead)
@@ -454,7 +454,7 @@ pub async fn update(
         )
         .await?;
     }
-    scores::rescore(&txn, id, thresholds, None).await?;
+    rescoring::rescore(&txn, id, thresholds).await?;
     let after = lead::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -484,13 +484,15 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResu
     Ok(())
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum AssigneeFilter {
     User(Uuid),
     Unassigned,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Serialisable, so a rescore job can keep the filter it was started with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LeadFilter {
     pub statuses: Vec<LeadStatus>,
     pub source: Option<LeadSource>,
@@ -507,7 +509,12 @@ pub struct LeadFilter {
 }
 
 fn filter_condition(actor: &Actor, filter: &LeadFilter) -> AppResult<Condition> {
-    let mut c = visible_to(actor);
+    Ok(visible_to(actor).add(matching(filter)?))
+}
+
+/// The leads `filter` selects, whoever asks (callers add visibility).
+pub fn matching(filter: &LeadFilter) -> AppResult<Condition> {
+    let mut c = Condition::all();
     if !filter.statuses.is_empty() {
         c = c.add(Column::Status.is_in(filter.statuses.clone()));
     }

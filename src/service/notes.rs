@@ -18,7 +18,7 @@ use crate::{
         audit::{self, AuditEntry},
         leads,
         page::{Page, PageRequest},
-        scores,
+        rescoring,
     },
 };
 
@@ -86,7 +86,7 @@ pub async fn add(
             .details(json!({ "lead": lead_id })),
     )
     .await?;
-    scores::rescore(&txn, lead_id, thresholds, None).await?;
+    rescoring::rescore(&txn, lead_id, thresholds).await?;
     txn.commit().await?;
     Ok(note)
 }
@@ -123,7 +123,7 @@ pub async fn edit(
             )])),
     )
     .await?;
-    scores::rescore(&txn, after.lead_id, thresholds, None).await?;
+    rescoring::rescore(&txn, after.lead_id, thresholds).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -153,7 +153,7 @@ pub async fn delete(
             .details(json!({ "lead": note.lead_id, "body": note.body })),
     )
     .await?;
-    scores::rescore(&txn, note.lead_id, thresholds, None).await?;
+    rescoring::rescore(&txn, note.lead_id, thresholds).await?;
     txn.commit().await?;
     Ok(())
 }

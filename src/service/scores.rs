@@ -1,36 +1,13 @@
-//! Scoring leads: gathers a lead's inputs, runs the pure engine and keeps
-//! the result (history when it changes, the latest on the lead for sorting).
-//!
-//! [`rescore`] locks the lead's row first (PostgreSQL), so two events for one
-//! lead scored at once queue up, and the later run reads both: no update is
-//! lost. Callers run it inside the transaction that made the change.
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    sea_query::{Expr, LockType},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
-use serde_json::json;
+//! Reading scores: the current one, history, and the prioritized call list.
+//! Computing and storing them is [`rescoring`](super::rescoring).
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use crate::{
-    entity::{
-        engagement_event, inventory_item,
-        lead::{self, LeadStatus},
-        lead_activity::{self, ActivityKind},
-        lead_insight, lead_note, lead_score,
-    },
+    entity::{lead, lead_insight, lead_score},
     error::AppResult,
-    scoring::{
-        self, Classification, ConfidenceLevel, EventKind, InsightKind, PriorityTier, Score,
-        ScoringInput, Stage, Text, TextSource, Thresholds,
-    },
-    service::engagement,
+    scoring::{Classification, ConfidenceLevel, InsightKind, PriorityTier, Thresholds},
 };
-
-/// Signals older than this weigh nothing worth reading (the longest half-life
-/// is 14 days: after 180 days a signal keeps 0.01% of its weight).
-const HORIZON_DAYS: i64 = 180;
 
 pub fn classification_name(c: Classification) -> &'static str {
     match c {
@@ -66,117 +43,6 @@ pub fn insight_name(k: InsightKind) -> &'static str {
     }
 }
 
-/// The live inventory, as the engine sees it.
-pub async fn inventory<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<scoring::InventoryItem>> {
-    let items = inventory_item::Entity::find()
-        .filter(inventory_item::Column::DeletedAt.is_null())
-        .limit(2_000)
-        .all(conn)
-        .await?;
-    Ok(items
-        .into_iter()
-        .map(|i| scoring::InventoryItem {
-            name: i.name,
-            category: i.category,
-            price: i.price,
-            currency: i.currency,
-            quantity_available: i.quantity_available,
-        })
-        .collect())
-}
-
-fn event_of(e: &engagement_event::Model) -> Option<scoring::Event> {
-    let kind = EventKind::parse(&e.event_type)?;
-    let seconds = e
-        .metadata
-        .get("seconds")
-        .and_then(|s| s.as_u64())
-        .map(|s| s.min(86_400) as u32);
-    Some(scoring::Event {
-        kind,
-        at: e.occurred_at,
-        seconds,
-    })
-}
-
-/// Everything the engine reads about one lead.
-pub async fn input_for<C: ConnectionTrait>(
-    conn: &C,
-    lead: &lead::Model,
-    inventory: Vec<scoring::InventoryItem>,
-    now: DateTime<Utc>,
-) -> AppResult<ScoringInput> {
-    let since = now - Duration::days(HORIZON_DAYS);
-    let events = engagement::for_lead(conn, lead.id, since).await?;
-    let mut texts: Vec<Text> = events
-        .iter()
-        .filter(|e| e.event_type == EventKind::ChatMessage.as_str())
-        .filter_map(|e| {
-            e.metadata
-                .get("text")
-                .and_then(|t| t.as_str())
-                .map(|t| Text {
-                    source: TextSource::Chat,
-                    text: t.to_string(),
-                    at: e.occurred_at,
-                })
-        })
-        .collect();
-    let notes = lead_note::Entity::find()
-        .filter(lead_note::Column::LeadId.eq(lead.id))
-        .filter(lead_note::Column::DeletedAt.is_null())
-        .filter(lead_note::Column::CreatedAt.gte(since))
-        .limit(500)
-        .all(conn)
-        .await?;
-    texts.extend(notes.into_iter().map(|n| Text {
-        source: TextSource::Note,
-        text: n.body,
-        at: n.created_at,
-    }));
-    let spoken = [
-        ActivityKind::Call,
-        ActivityKind::Email,
-        ActivityKind::Meeting,
-        ActivityKind::Sms,
-        ActivityKind::Other,
-    ];
-    let activities = lead_activity::Entity::find()
-        .filter(lead_activity::Column::LeadId.eq(lead.id))
-        .filter(lead_activity::Column::Kind.is_in(spoken))
-        .filter(lead_activity::Column::OccurredAt.gte(since))
-        .limit(500)
-        .all(conn)
-        .await?;
-    let last_activity_at = activities.iter().map(|a| a.occurred_at).max();
-    texts.extend(activities.into_iter().map(|a| Text {
-        source: TextSource::Activity,
-        text: a.summary,
-        at: a.occurred_at,
-    }));
-    let stage = match lead.status {
-        LeadStatus::Won | LeadStatus::Lost => Stage::Closed,
-        LeadStatus::Proposal | LeadStatus::Negotiation => Stage::Late,
-        _ => Stage::Open,
-    };
-    Ok(ScoringInput {
-        lead: scoring::LeadFacts {
-            has_contact: lead.email.is_some() || lead.phone.is_some(),
-            budget_min: lead.budget_min,
-            budget_max: lead.budget_max,
-            currency: lead.currency.clone(),
-            product_interest: lead.product_interest.clone(),
-            purchase_timeline: lead.purchase_timeline.clone(),
-            is_repeat_customer: lead.is_repeat_customer,
-            stage: Some(stage),
-            last_activity_at,
-        },
-        events: events.iter().filter_map(event_of).collect(),
-        texts,
-        inventory,
-    })
-}
-
 /// The newest stored score of a lead.
 pub async fn latest<C: ConnectionTrait>(
     conn: &C,
@@ -188,142 +54,6 @@ pub async fn latest<C: ConnectionTrait>(
         .order_by_desc(lead_score::Column::Id)
         .one(conn)
         .await?)
-}
-
-fn same_result(stored: &lead_score::Model, score: &Score) -> bool {
-    stored.total == i32::from(score.total)
-        && stored.classification == classification_name(score.classification)
-        && stored.priority_tier == tier_name(score.priority_tier)
-        && stored.confidence_level == confidence_name(score.confidence_level)
-        && stored.model_version == score.model_version
-}
-
-/// Scores the lead now and keeps the result; none if the lead is gone.
-/// `inventory` may be passed in by bulk callers; otherwise it is read.
-pub async fn rescore<C: ConnectionTrait>(
-    conn: &C,
-    lead_id: Uuid,
-    thresholds: Thresholds,
-    inventory: Option<Vec<scoring::InventoryItem>>,
-) -> AppResult<Option<lead_score::Model>> {
-    let Some(lead) = lead::Entity::find_by_id(lead_id)
-        .filter(lead::Column::DeletedAt.is_null())
-        .lock(LockType::NoKeyUpdate)
-        .one(conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let now = Utc::now();
-    let inventory = match inventory {
-        Some(items) => items,
-        None => self::inventory(conn).await?,
-    };
-    let input = input_for(conn, &lead, inventory, now).await?;
-    let score = scoring::score(&input, now, thresholds);
-    let previous = latest(conn, lead_id).await?;
-    let stored = match previous {
-        // Same result: the latest row stays the one history entry for it, but
-        // its figures, evidence and insights are brought up to date.
-        Some(prev) if same_result(&prev, &score) => refresh(conn, prev, &score).await?,
-        _ => store(conn, lead_id, &score).await?,
-    };
-    lead::Entity::update_many()
-        .col_expr(lead::Column::Score, Expr::value(i32::from(score.total)))
-        .col_expr(
-            lead::Column::Classification,
-            Expr::value(classification_name(score.classification)),
-        )
-        .col_expr(
-            lead::Column::PriorityTier,
-            Expr::value(score.priority_tier.map(|t| tier_name(Some(t)))),
-        )
-        .col_expr(lead::Column::ScoreConfidence, Expr::value(score.confidence))
-        .col_expr(lead::Column::ScoredAt, Expr::value(now))
-        .filter(lead::Column::Id.eq(lead_id))
-        .exec(conn)
-        .await?;
-    Ok(Some(stored))
-}
-
-fn factors_json(score: &Score) -> serde_json::Value {
-    let factors: Vec<_> = score
-        .factors
-        .iter()
-        .map(|f| json!({ "name": f.name, "category": format!("{:?}", f.category), "points": f.points, "maxPoints": f.max_points, "evidence": f.evidence }))
-        .collect();
-    json!(factors)
-}
-
-async fn refresh<C: ConnectionTrait>(
-    conn: &C,
-    prev: lead_score::Model,
-    score: &Score,
-) -> AppResult<lead_score::Model> {
-    let mut row: lead_score::ActiveModel = prev.into();
-    row.engagement_score = Set(score.engagement);
-    row.buying_signal_score = Set(score.buying_signals);
-    row.demographic_score = Set(score.demographic);
-    row.confidence = Set(score.confidence);
-    row.factors = Set(factors_json(score));
-    row.missing = Set(json!(score.missing));
-    row.scored_at = Set(score.scored_at);
-    let row = row.update(conn).await?;
-    lead_insight::Entity::delete_many()
-        .filter(lead_insight::Column::ScoreId.eq(row.id))
-        .exec(conn)
-        .await?;
-    insert_insights(conn, &row, score).await?;
-    Ok(row)
-}
-
-async fn store<C: ConnectionTrait>(
-    conn: &C,
-    lead_id: Uuid,
-    score: &Score,
-) -> AppResult<lead_score::Model> {
-    let row = lead_score::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        lead_id: Set(lead_id),
-        total: Set(i32::from(score.total)),
-        engagement_score: Set(score.engagement),
-        buying_signal_score: Set(score.buying_signals),
-        demographic_score: Set(score.demographic),
-        confidence: Set(score.confidence),
-        confidence_level: Set(confidence_name(score.confidence_level).into()),
-        classification: Set(classification_name(score.classification).into()),
-        priority_tier: Set(tier_name(score.priority_tier).into()),
-        factors: Set(factors_json(score)),
-        missing: Set(json!(score.missing)),
-        model_version: Set(score.model_version.into()),
-        scored_at: Set(score.scored_at),
-    }
-    .insert(conn)
-    .await?;
-    insert_insights(conn, &row, score).await?;
-    Ok(row)
-}
-
-async fn insert_insights<C: ConnectionTrait>(
-    conn: &C,
-    row: &lead_score::Model,
-    score: &Score,
-) -> AppResult<()> {
-    for (position, insight) in score.insights.iter().enumerate() {
-        lead_insight::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            lead_id: Set(row.lead_id),
-            score_id: Set(row.id),
-            kind: Set(insight_name(insight.kind).into()),
-            text: Set(insight.text.clone()),
-            evidence: Set(json!([insight.evidence])),
-            position: Set(position as i32),
-            created_at: Set(score.scored_at),
-        }
-        .insert(conn)
-        .await?;
-    }
-    Ok(())
 }
 
 /// The insights of a stored score, in order.
@@ -363,7 +93,7 @@ pub async fn score_now(
     use sea_orm::TransactionTrait;
     let txn = db.begin().await?;
     crate::service::leads::get(&txn, actor, lead_id).await?;
-    let score = rescore(&txn, lead_id, thresholds, None)
+    let score = crate::service::rescoring::rescore(&txn, lead_id, thresholds)
         .await?
         .ok_or(crate::error::AppError::NotFound("lead"))?;
     let insights = insights(&txn, score.id).await?;

@@ -1,9 +1,13 @@
-//! The decay sweep: scores fade with time, so leads are rescored on a
-//! schedule even when nothing happens to them. A lead is never more than one
-//! interval stale, in `leads(orderBy: SCORE)` or in the call list.
+//! Rescoring many leads: the decay sweep, `leadscore rescore` and rescore
+//! jobs all walk the leads that are stale (never scored, or scored before a
+//! cutoff) in id order, a batch per transaction.
 //!
-//! Batches are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so
-//! several server replicas share the work instead of repeating it.
+//! Scores fade with time, so the sweep rescores leads on a schedule even when
+//! nothing happens to them: a lead is never more than one interval stale, in
+//! `leads(orderBy: SCORE)` or in the call list. Batches are claimed with
+//! `FOR NO KEY UPDATE SKIP LOCKED` on PostgreSQL, so several server replicas
+//! share the work instead of repeating it, and a lead a request is changing
+//! is left to that request (which rescores it itself).
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
@@ -14,68 +18,125 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{entity::lead, error::AppResult, scoring::Thresholds, service::scores};
+use crate::{
+    entity::lead,
+    error::AppResult,
+    scoring::Thresholds,
+    service::{jobs, rescoring},
+};
 
-/// Leads per transaction: small enough to keep locks short.
-pub const BATCH: u64 = 200;
+/// Leads per transaction: big enough that statements are few, small enough
+/// to keep locks short.
+pub const BATCH: u64 = 500;
 
-/// Rescores up to [`BATCH`] live leads last scored before `stale_before`
-/// (or never); returns how many it rescored.
-pub async fn rescore_batch(
-    db: &DatabaseConnection,
-    thresholds: Thresholds,
-    stale_before: DateTime<Utc>,
-) -> AppResult<usize> {
-    let txn = db.begin().await?;
-    let ids: Vec<Uuid> = lead::Entity::find()
-        .filter(lead::Column::DeletedAt.is_null())
-        .filter(
-            Condition::any()
-                .add(lead::Column::ScoredAt.is_null())
-                .add(lead::Column::ScoredAt.lt(stale_before)),
-        )
-        .order_by_asc(lead::Column::ScoredAt)
-        .limit(BATCH)
-        .select_only()
-        .column(lead::Column::Id)
-        .lock_with_behavior(LockType::NoKeyUpdate, LockBehavior::SkipLocked)
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let inventory = scores::inventory(&txn).await?;
-    for id in &ids {
-        scores::rescore(&txn, *id, thresholds, Some(inventory.clone())).await?;
-    }
-    txn.commit().await?;
-    Ok(ids.len())
+/// The leads one walk rescores: live, matching `scope`, stale at `cutoff`.
+#[derive(Clone, Debug)]
+pub struct Walk {
+    pub scope: Condition,
+    pub cutoff: DateTime<Utc>,
 }
 
-/// Rescores every lead stale at `stale_before`, batch by batch, reporting
-/// progress; returns the number rescored.
+impl Walk {
+    /// Every live lead last scored before `cutoff` (or never).
+    pub fn stale_before(cutoff: DateTime<Utc>) -> Self {
+        Self {
+            scope: Condition::all(),
+            cutoff,
+        }
+    }
+
+    fn condition(&self) -> Condition {
+        Condition::all()
+            .add(lead::Column::DeletedAt.is_null())
+            .add(self.scope.clone())
+            .add(
+                Condition::any()
+                    .add(lead::Column::ScoredAt.is_null())
+                    .add(lead::Column::ScoredAt.lt(self.cutoff)),
+            )
+    }
+
+    /// How many leads the walk would rescore now.
+    pub async fn count(&self, db: &DatabaseConnection) -> AppResult<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(lead::Entity::find()
+            .filter(self.condition())
+            .count(db)
+            .await?)
+    }
+
+    /// Rescores the next batch after `after`; returns how many and the last id.
+    pub async fn next_batch(
+        &self,
+        db: &DatabaseConnection,
+        thresholds: Thresholds,
+        after: Option<Uuid>,
+    ) -> AppResult<(usize, Option<Uuid>)> {
+        let txn = db.begin().await?;
+        let mut query = lead::Entity::find().filter(self.condition());
+        if let Some(after) = after {
+            query = query.filter(lead::Column::Id.gt(after));
+        }
+        let leads = query
+            .order_by_asc(lead::Column::Id)
+            .limit(BATCH)
+            .lock_with_behavior(LockType::NoKeyUpdate, LockBehavior::SkipLocked)
+            .all(&txn)
+            .await?;
+        let inventory = rescoring::inventory(&txn).await?;
+        rescoring::rescore_leads(&txn, &leads, &inventory, thresholds, Utc::now()).await?;
+        txn.commit().await?;
+        Ok((leads.len(), leads.last().map(|l| l.id)))
+    }
+
+    /// Rescores every lead of the walk, reporting the running total after
+    /// each batch; returns the number rescored.
+    pub async fn run(
+        &self,
+        db: &DatabaseConnection,
+        thresholds: Thresholds,
+        mut progress: impl FnMut(usize),
+    ) -> AppResult<usize> {
+        let mut done = 0;
+        let mut after = None;
+        loop {
+            let (n, last) = self.next_batch(db, thresholds, after).await?;
+            done += n;
+            progress(done);
+            if Self::finished(n) {
+                return Ok(done);
+            }
+            after = last;
+        }
+    }
+
+    /// A short batch means nothing stale is left past it.
+    pub fn finished(batch: usize) -> bool {
+        (batch as u64) < BATCH
+    }
+}
+
+/// Rescores every live lead stale at `stale_before`; returns the number.
 pub async fn rescore_stale(
     db: &DatabaseConnection,
     thresholds: Thresholds,
     stale_before: DateTime<Utc>,
     mut progress: impl FnMut(usize),
 ) -> AppResult<usize> {
-    let mut done = 0;
-    loop {
-        let n = rescore_batch(db, thresholds, stale_before).await?;
-        done += n;
-        progress(done);
-        if (n as u64) < BATCH {
-            return Ok(done);
-        }
-    }
+    Walk::stale_before(stale_before)
+        .run(db, thresholds, &mut progress)
+        .await
 }
 
-/// Runs forever: every `interval`, rescores what the interval made stale.
-/// Failures are logged and retried at the next tick; the server goes on.
+/// Runs forever: every `interval`, rescores what the interval made stale and
+/// takes over rescore jobs whose server stopped. Failures are logged and
+/// retried at the next tick; the server goes on.
 pub async fn run(db: DatabaseConnection, thresholds: Thresholds, interval: StdDuration) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tick.tick().await;
+        jobs::resume_abandoned(&db, thresholds).await;
         let cutoff = Utc::now()
             - chrono::Duration::from_std(interval).unwrap_or_else(|_| chrono::Duration::minutes(5));
         match rescore_stale(&db, thresholds, cutoff, |_| {}).await {

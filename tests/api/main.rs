@@ -14,6 +14,7 @@ mod inventory;
 mod leads;
 mod migrations;
 mod n_plus_one;
+mod rescore_jobs;
 mod schema;
 mod scoring;
 mod users;

@@ -16,6 +16,7 @@ pub mod lead_source;
 pub mod lead_status;
 pub mod note;
 pub mod prioritized_lead;
+pub mod rescore_job;
 pub mod role;
 pub mod user;
 
@@ -36,5 +37,6 @@ pub use lead_source::LeadSource;
 pub use lead_status::LeadStatus;
 pub use note::Note;
 pub use prioritized_lead::PrioritizedLead;
+pub use rescore_job::{JobStatus, RescoreJob};
 pub use role::Role;
 pub use user::User;

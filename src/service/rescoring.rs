@@ -1,0 +1,474 @@
+//! Scoring leads and keeping the result: history when the result changes,
+//! the latest on the lead row for sorting.
+//!
+//! One lead or five hundred cost the same handful of statements: inputs are
+//! read for the whole batch (one query per kind), scored in memory, and
+//! written back with multi-row statements. Callers hold the leads' rows
+//! locked (`FOR NO KEY UPDATE` on PostgreSQL) inside the transaction that
+//! made the change, so two events for one lead scored at once queue up and
+//! the later run reads both: no update is lost.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    sea_query::{Alias, Expr, Func, LockType, OnConflict, Query, WindowStatement},
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement, StatementBuilder, Value,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    entity::{
+        engagement_event, inventory_item,
+        lead::{self, LeadStatus},
+        lead_activity::{self, ActivityKind},
+        lead_insight, lead_note, lead_score,
+    },
+    error::AppResult,
+    scoring::{self, EventKind, Score, ScoringInput, Stage, Text, TextSource, Thresholds},
+    service::scores::{classification_name, confidence_name, insight_name, tier_name},
+};
+
+/// Signals older than this weigh nothing worth reading (the longest half-life
+/// is 14 days: after 180 days a signal keeps 0.01% of its weight).
+const HORIZON_DAYS: i64 = 180;
+/// Per lead, at most this many events and texts are read; older ones beyond
+/// it would change nothing a person could see.
+const MAX_EVENTS_PER_LEAD: usize = 5_000;
+const MAX_TEXTS_PER_LEAD: usize = 500;
+/// Rows per multi-row statement, far below both backends' bind limits.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// The live inventory, as the engine sees it.
+pub async fn inventory<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<scoring::InventoryItem>> {
+    let items = inventory_item::Entity::find()
+        .filter(inventory_item::Column::DeletedAt.is_null())
+        .limit(2_000)
+        .all(conn)
+        .await?;
+    Ok(items
+        .into_iter()
+        .map(|i| scoring::InventoryItem {
+            name: i.name,
+            category: i.category,
+            price: i.price,
+            currency: i.currency,
+            quantity_available: i.quantity_available,
+        })
+        .collect())
+}
+
+/// Locks and rescores one lead; none if it is gone.
+pub async fn rescore<C: ConnectionTrait>(
+    conn: &C,
+    lead_id: Uuid,
+    thresholds: Thresholds,
+) -> AppResult<Option<lead_score::Model>> {
+    Ok(rescore_ids(conn, &[lead_id], thresholds).await?.pop())
+}
+
+/// Locks the live leads among `ids` (in id order, so two callers never wait
+/// on each other in a cycle) and rescores them.
+pub async fn rescore_ids<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+    thresholds: Thresholds,
+) -> AppResult<Vec<lead_score::Model>> {
+    let mut stored = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let leads = lead::Entity::find()
+            .filter(lead::Column::Id.is_in(chunk.iter().copied()))
+            .filter(lead::Column::DeletedAt.is_null())
+            .order_by_asc(lead::Column::Id)
+            .lock(LockType::NoKeyUpdate)
+            .all(conn)
+            .await?;
+        let inventory = inventory(conn).await?;
+        stored.extend(rescore_leads(conn, &leads, &inventory, thresholds, Utc::now()).await?);
+    }
+    Ok(stored)
+}
+
+/// Scores `leads` (already locked by the caller) at `now` and keeps the
+/// results; returns the stored score of each, in the order given.
+pub async fn rescore_leads<C: ConnectionTrait>(
+    conn: &C,
+    leads: &[lead::Model],
+    inventory: &[scoring::InventoryItem],
+    thresholds: Thresholds,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<lead_score::Model>> {
+    if leads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = leads.iter().map(|l| l.id).collect();
+    let mut inputs = gather(conn, &ids, now).await?;
+    let previous = latest_results(conn, &ids).await?;
+
+    let mut rows = Vec::with_capacity(leads.len());
+    let mut refreshed = Vec::new();
+    let mut insights = Vec::new();
+    for lead in leads {
+        let input = inputs.take(lead, inventory.to_vec());
+        let score = scoring::score(&input, now, thresholds);
+        let row = match previous.get(&lead.id) {
+            // Same result: the latest row stays the one history entry for it,
+            // but its figures, evidence and insights are brought up to date.
+            Some(prev) if prev.same_as(&score) => {
+                refreshed.push(prev.id);
+                score_row(prev.id, lead.id, &score)
+            }
+            _ => score_row(Uuid::now_v7(), lead.id, &score),
+        };
+        insights.extend(insight_rows(&row, &score));
+        rows.push(row);
+    }
+
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        lead_score::Entity::insert_many(chunk.iter().map(to_active))
+            .on_conflict(
+                OnConflict::column(lead_score::Column::Id)
+                    .update_columns([
+                        lead_score::Column::EngagementScore,
+                        lead_score::Column::BuyingSignalScore,
+                        lead_score::Column::DemographicScore,
+                        lead_score::Column::Confidence,
+                        lead_score::Column::Factors,
+                        lead_score::Column::Missing,
+                        lead_score::Column::ScoredAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(conn)
+            .await?;
+    }
+    for chunk in refreshed.chunks(ROWS_PER_STATEMENT) {
+        lead_insight::Entity::delete_many()
+            .filter(lead_insight::Column::ScoreId.is_in(chunk.iter().copied()))
+            .exec(conn)
+            .await?;
+    }
+    for chunk in insights.chunks(ROWS_PER_STATEMENT) {
+        lead_insight::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        update_leads(conn, chunk).await?;
+    }
+    Ok(rows)
+}
+
+/// The engine's inputs for a batch of leads, read with one query per kind.
+struct Gathered {
+    events: HashMap<Uuid, Vec<scoring::Event>>,
+    texts: HashMap<Uuid, Vec<Text>>,
+    last_activity: HashMap<Uuid, DateTime<Utc>>,
+}
+
+impl Gathered {
+    fn take(&mut self, lead: &lead::Model, inventory: Vec<scoring::InventoryItem>) -> ScoringInput {
+        let stage = match lead.status {
+            LeadStatus::Won | LeadStatus::Lost => Stage::Closed,
+            LeadStatus::Proposal | LeadStatus::Negotiation => Stage::Late,
+            _ => Stage::Open,
+        };
+        ScoringInput {
+            lead: scoring::LeadFacts {
+                has_contact: lead.email.is_some() || lead.phone.is_some(),
+                budget_min: lead.budget_min,
+                budget_max: lead.budget_max,
+                currency: lead.currency.clone(),
+                product_interest: lead.product_interest.clone(),
+                purchase_timeline: lead.purchase_timeline.clone(),
+                is_repeat_customer: lead.is_repeat_customer,
+                stage: Some(stage),
+                last_activity_at: self.last_activity.get(&lead.id).copied(),
+            },
+            events: self.events.remove(&lead.id).unwrap_or_default(),
+            texts: self.texts.remove(&lead.id).unwrap_or_default(),
+            inventory,
+        }
+    }
+}
+
+/// Keeps the newest `max` of each lead's items.
+fn newest<T>(by_lead: &mut HashMap<Uuid, Vec<T>>, max: usize, at: impl Fn(&T) -> DateTime<Utc>) {
+    for items in by_lead.values_mut().filter(|items| items.len() > max) {
+        items.sort_by_key(|item| std::cmp::Reverse(at(item)));
+        items.truncate(max);
+    }
+}
+
+async fn gather<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> AppResult<Gathered> {
+    let since = now - Duration::days(HORIZON_DAYS);
+    let event_rows: Vec<(Uuid, String, DateTime<Utc>, serde_json::Value)> =
+        engagement_event::Entity::find()
+            .select_only()
+            .columns([
+                engagement_event::Column::LeadId,
+                engagement_event::Column::EventType,
+                engagement_event::Column::OccurredAt,
+                engagement_event::Column::Metadata,
+            ])
+            .filter(engagement_event::Column::LeadId.is_in(ids.iter().copied()))
+            .filter(engagement_event::Column::OccurredAt.gte(since))
+            .into_tuple()
+            .all(conn)
+            .await?;
+    let mut events: HashMap<Uuid, Vec<scoring::Event>> = HashMap::new();
+    let mut texts: HashMap<Uuid, Vec<Text>> = HashMap::new();
+    for (lead_id, event_type, at, metadata) in event_rows {
+        let Some(kind) = EventKind::parse(&event_type) else {
+            continue;
+        };
+        if kind == EventKind::ChatMessage {
+            if let Some(text) = metadata.get("text").and_then(|t| t.as_str()) {
+                texts.entry(lead_id).or_default().push(Text {
+                    source: TextSource::Chat,
+                    text: text.to_string(),
+                    at,
+                });
+            }
+        }
+        let seconds = metadata
+            .get("seconds")
+            .and_then(|s| s.as_u64())
+            .map(|s| s.min(86_400) as u32);
+        events
+            .entry(lead_id)
+            .or_default()
+            .push(scoring::Event { kind, at, seconds });
+    }
+    newest(&mut events, MAX_EVENTS_PER_LEAD, |e| e.at);
+
+    let notes: Vec<(Uuid, String, DateTime<Utc>)> = lead_note::Entity::find()
+        .select_only()
+        .columns([
+            lead_note::Column::LeadId,
+            lead_note::Column::Body,
+            lead_note::Column::CreatedAt,
+        ])
+        .filter(lead_note::Column::LeadId.is_in(ids.iter().copied()))
+        .filter(lead_note::Column::DeletedAt.is_null())
+        .filter(lead_note::Column::CreatedAt.gte(since))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    for (lead_id, text, at) in notes {
+        texts.entry(lead_id).or_default().push(Text {
+            source: TextSource::Note,
+            text,
+            at,
+        });
+    }
+
+    let spoken = [
+        ActivityKind::Call,
+        ActivityKind::Email,
+        ActivityKind::Meeting,
+        ActivityKind::Sms,
+        ActivityKind::Other,
+    ];
+    let activities: Vec<(Uuid, String, DateTime<Utc>)> = lead_activity::Entity::find()
+        .select_only()
+        .columns([
+            lead_activity::Column::LeadId,
+            lead_activity::Column::Summary,
+            lead_activity::Column::OccurredAt,
+        ])
+        .filter(lead_activity::Column::LeadId.is_in(ids.iter().copied()))
+        .filter(lead_activity::Column::Kind.is_in(spoken))
+        .filter(lead_activity::Column::OccurredAt.gte(since))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let mut last_activity: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    for (lead_id, text, at) in activities {
+        let last = last_activity.entry(lead_id).or_insert(at);
+        *last = (*last).max(at);
+        texts.entry(lead_id).or_default().push(Text {
+            source: TextSource::Activity,
+            text,
+            at,
+        });
+    }
+    newest(&mut texts, MAX_TEXTS_PER_LEAD * 3, |t| t.at);
+    Ok(Gathered {
+        events,
+        texts,
+        last_activity,
+    })
+}
+
+/// What decides whether a new score is a new history entry.
+#[derive(Debug, FromQueryResult)]
+struct StoredResult {
+    id: Uuid,
+    lead_id: Uuid,
+    total: i32,
+    classification: String,
+    priority_tier: String,
+    confidence_level: String,
+    model_version: String,
+}
+
+impl StoredResult {
+    fn same_as(&self, score: &Score) -> bool {
+        self.total == i32::from(score.total)
+            && self.classification == classification_name(score.classification)
+            && self.priority_tier == tier_name(score.priority_tier)
+            && self.confidence_level == confidence_name(score.confidence_level)
+            && self.model_version == score.model_version
+    }
+}
+
+/// The newest stored result of each lead, in one statement.
+async fn latest_results<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, StoredResult>> {
+    use lead_score::Column;
+    use sea_orm::sea_query::ExprTrait;
+    let rank = Alias::new("rank_in_lead");
+    let ranked = Query::select()
+        .columns([
+            Column::Id,
+            Column::LeadId,
+            Column::Total,
+            Column::Classification,
+            Column::PriorityTier,
+            Column::ConfidenceLevel,
+            Column::ModelVersion,
+        ])
+        .expr_window_as(
+            Func::cust(Alias::new("ROW_NUMBER")),
+            WindowStatement::partition_by(Column::LeadId)
+                .order_by(Column::ScoredAt, sea_orm::Order::Desc)
+                .order_by(Column::Id, sea_orm::Order::Desc)
+                .take(),
+            rank.clone(),
+        )
+        .from(lead_score::Entity)
+        .and_where(Column::LeadId.is_in(ids.iter().copied()))
+        .take();
+    let outer = Query::select()
+        .expr(Expr::cust("*"))
+        .from_subquery(ranked, Alias::new("ranked"))
+        .and_where(Expr::col(rank).lte(1))
+        .take();
+    let statement = StatementBuilder::build(&outer, &conn.get_database_backend());
+    Ok(StoredResult::find_by_statement(statement)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.lead_id, r))
+        .collect())
+}
+
+fn factors_json(score: &Score) -> serde_json::Value {
+    let factors: Vec<_> = score
+        .factors
+        .iter()
+        .map(|f| json!({ "name": f.name, "category": format!("{:?}", f.category), "points": f.points, "maxPoints": f.max_points, "evidence": f.evidence }))
+        .collect();
+    json!(factors)
+}
+
+fn score_row(id: Uuid, lead_id: Uuid, score: &Score) -> lead_score::Model {
+    lead_score::Model {
+        id,
+        lead_id,
+        total: i32::from(score.total),
+        engagement_score: score.engagement,
+        buying_signal_score: score.buying_signals,
+        demographic_score: score.demographic,
+        confidence: score.confidence,
+        confidence_level: confidence_name(score.confidence_level).into(),
+        classification: classification_name(score.classification).into(),
+        priority_tier: tier_name(score.priority_tier).into(),
+        factors: factors_json(score),
+        missing: json!(score.missing),
+        model_version: score.model_version.into(),
+        scored_at: score.scored_at,
+    }
+}
+
+fn to_active(row: &lead_score::Model) -> lead_score::ActiveModel {
+    lead_score::ActiveModel {
+        id: Set(row.id),
+        lead_id: Set(row.lead_id),
+        total: Set(row.total),
+        engagement_score: Set(row.engagement_score),
+        buying_signal_score: Set(row.buying_signal_score),
+        demographic_score: Set(row.demographic_score),
+        confidence: Set(row.confidence),
+        confidence_level: Set(row.confidence_level.clone()),
+        classification: Set(row.classification.clone()),
+        priority_tier: Set(row.priority_tier.clone()),
+        factors: Set(row.factors.clone()),
+        missing: Set(row.missing.clone()),
+        model_version: Set(row.model_version.clone()),
+        scored_at: Set(row.scored_at),
+    }
+}
+
+fn insight_rows(row: &lead_score::Model, score: &Score) -> Vec<lead_insight::ActiveModel> {
+    score
+        .insights
+        .iter()
+        .enumerate()
+        .map(|(position, insight)| lead_insight::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            lead_id: Set(row.lead_id),
+            score_id: Set(row.id),
+            kind: Set(insight_name(insight.kind).into()),
+            text: Set(insight.text.clone()),
+            evidence: Set(json!([insight.evidence])),
+            position: Set(position as i32),
+            created_at: Set(score.scored_at),
+        })
+        .collect()
+}
+
+/// Copies each score onto its lead (what lists sort and filter by), in one
+/// `UPDATE … FROM (VALUES …)`: both backends read it the same way.
+async fn update_leads<C: ConnectionTrait>(conn: &C, rows: &[lead_score::Model]) -> AppResult<()> {
+    const COLUMNS: usize = 6;
+    let backend = conn.get_database_backend();
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * COLUMNS);
+    let mut tuples = Vec::with_capacity(rows.len());
+    for row in rows {
+        let tier = (row.priority_tier != tier_name(None)).then(|| row.priority_tier.clone());
+        let first = values.len();
+        values.extend([
+            row.lead_id.into(),
+            row.total.into(),
+            row.classification.clone().into(),
+            tier.into(),
+            row.confidence.into(),
+            row.scored_at.into(),
+        ]);
+        let marks: Vec<String> = (first + 1..=first + COLUMNS)
+            .map(|n| match backend {
+                DbBackend::Postgres => format!("${n}"),
+                _ => "?".to_string(),
+            })
+            .collect();
+        tuples.push(format!("({})", marks.join(", ")));
+    }
+    let sql = format!(
+        "UPDATE leads SET score = v.column2, classification = v.column3, \
+         priority_tier = v.column4, score_confidence = v.column5, scored_at = v.column6 \
+         FROM (VALUES {}) AS v WHERE leads.id = v.column1",
+        tuples.join(", ")
+    );
+    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(())
+}
