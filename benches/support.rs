@@ -70,6 +70,7 @@ impl Scratch {
 }
 
 /// "p50 … p95 … p99 … max …" of the samples.
+#[allow(dead_code)] // not every benchmark reports percentiles
 pub fn percentiles(mut times: Vec<Duration>) -> String {
     times.sort();
     let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).saturating_sub(1)];

@@ -10,6 +10,7 @@ mod m20261123_000004_create_notifications;
 mod m20261123_000005_add_lead_sort_indexes;
 mod m20261123_000006_add_priority_index;
 mod m20261123_000007_create_rescore_jobs;
+mod m20261123_000008_set_leads_fillfactor;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_add_lead_sort_indexes::Migration),
             Box::new(m20261123_000006_add_priority_index::Migration),
             Box::new(m20261123_000007_create_rescore_jobs::Migration),
+            Box::new(m20261123_000008_set_leads_fillfactor::Migration),
         ]
     }
 }

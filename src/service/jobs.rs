@@ -6,6 +6,8 @@
 //! works, so a job that stops half way (its server stopped) can be resumed by
 //! any server without redoing or missing a lead: every sweep tick looks for
 //! jobs whose heartbeat stopped and takes them over.
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use chrono::{Duration, Utc};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -26,8 +28,9 @@ use crate::{
     },
 };
 
-/// A running job writes its heartbeat after every batch (well under a
-/// second); one silent this long has lost its server.
+/// A running job writes its progress and heartbeat this often...
+const HEARTBEAT: Duration = Duration::seconds(1);
+/// ...so one silent this long has lost its server.
 const ABANDONED_AFTER: Duration = Duration::minutes(2);
 
 /// Starts rescoring the leads `filter` selects (admins only) and returns the
@@ -135,22 +138,36 @@ async fn work(
     running.heartbeat_at = Set(Some(Utc::now()));
     running.update(db).await?;
     // A resumed job counts on from where its first server stopped.
-    let mut done = job.processed;
-    let mut after = None;
-    loop {
-        let (n, last) = walk.next_batch(db, thresholds, after).await?;
-        done += n as i64;
-        rescore_job::Entity::update_many()
-            .col_expr(rescore_job::Column::Processed, Expr::value(done))
-            .col_expr(rescore_job::Column::HeartbeatAt, Expr::value(Utc::now()))
-            .filter(rescore_job::Column::Id.eq(job.id))
-            .exec(db)
+    let done = AtomicUsize::new(0);
+    let progress = |n| done.store(n, Ordering::Relaxed);
+    let heartbeat = async {
+        loop {
+            tokio::time::sleep(HEARTBEAT.to_std().unwrap_or_default()).await;
+            beat(
+                db,
+                job.id,
+                job.processed + done.load(Ordering::Relaxed) as i64,
+            )
             .await?;
-        if Walk::finished(n) {
-            return Ok(());
         }
-        after = last;
+    };
+    tokio::select! {
+        walked = walk.run(db, thresholds, progress) => {
+            beat(db, job.id, job.processed + walked? as i64).await
+        }
+        stopped = heartbeat => stopped,
     }
+}
+
+/// Records progress and that the job's server is alive.
+async fn beat(db: &DatabaseConnection, id: Uuid, processed: i64) -> AppResult<()> {
+    rescore_job::Entity::update_many()
+        .col_expr(rescore_job::Column::Processed, Expr::value(processed))
+        .col_expr(rescore_job::Column::HeartbeatAt, Expr::value(Utc::now()))
+        .filter(rescore_job::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Takes over unfinished jobs whose heartbeat stopped. A job is claimed by

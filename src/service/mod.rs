@@ -17,6 +17,7 @@ pub mod leads;
 pub mod notes;
 pub mod page;
 pub mod rescoring;
+pub mod score_store;
 pub mod scores;
 pub mod sweep;
 pub mod throttle;

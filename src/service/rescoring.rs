@@ -11,9 +11,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    sea_query::{Alias, Expr, Func, LockType, OnConflict, Query, WindowStatement},
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, StatementBuilder, Value,
+    sea_query::{Alias, Expr, Func, LockType, Query, WindowStatement},
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, StatementBuilder,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -27,7 +27,10 @@ use crate::{
     },
     error::AppResult,
     scoring::{self, EventKind, Score, ScoringInput, Stage, Text, TextSource, Thresholds},
-    service::scores::{classification_name, confidence_name, insight_name, tier_name},
+    service::{
+        score_store,
+        scores::{classification_name, confidence_name, insight_name, tier_name},
+    },
 };
 
 /// Signals older than this weigh nothing worth reading (the longest half-life
@@ -37,8 +40,8 @@ const HORIZON_DAYS: i64 = 180;
 /// it would change nothing a person could see.
 const MAX_EVENTS_PER_LEAD: usize = 5_000;
 const MAX_TEXTS_PER_LEAD: usize = 500;
-/// Rows per multi-row statement, far below both backends' bind limits.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Leads per lock statement, far below both backends' bind limits.
+const LEADS_PER_STATEMENT: usize = 500;
 
 /// The live inventory, as the engine sees it.
 pub async fn inventory<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<scoring::InventoryItem>> {
@@ -76,7 +79,7 @@ pub async fn rescore_ids<C: ConnectionTrait>(
     thresholds: Thresholds,
 ) -> AppResult<Vec<lead_score::Model>> {
     let mut stored = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+    for chunk in ids.chunks(LEADS_PER_STATEMENT) {
         let leads = lead::Entity::find()
             .filter(lead::Column::Id.is_in(chunk.iter().copied()))
             .filter(lead::Column::DeletedAt.is_null())
@@ -125,38 +128,7 @@ pub async fn rescore_leads<C: ConnectionTrait>(
         rows.push(row);
     }
 
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        lead_score::Entity::insert_many(chunk.iter().map(to_active))
-            .on_conflict(
-                OnConflict::column(lead_score::Column::Id)
-                    .update_columns([
-                        lead_score::Column::EngagementScore,
-                        lead_score::Column::BuyingSignalScore,
-                        lead_score::Column::DemographicScore,
-                        lead_score::Column::Confidence,
-                        lead_score::Column::Factors,
-                        lead_score::Column::Missing,
-                        lead_score::Column::ScoredAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await?;
-    }
-    for chunk in refreshed.chunks(ROWS_PER_STATEMENT) {
-        lead_insight::Entity::delete_many()
-            .filter(lead_insight::Column::ScoreId.is_in(chunk.iter().copied()))
-            .exec(conn)
-            .await?;
-    }
-    for chunk in insights.chunks(ROWS_PER_STATEMENT) {
-        lead_insight::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(conn)
-            .await?;
-    }
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        update_leads(conn, chunk).await?;
-    }
+    score_store::save(conn, &rows, &refreshed, &insights).await?;
     Ok(rows)
 }
 
@@ -399,76 +371,20 @@ fn score_row(id: Uuid, lead_id: Uuid, score: &Score) -> lead_score::Model {
     }
 }
 
-fn to_active(row: &lead_score::Model) -> lead_score::ActiveModel {
-    lead_score::ActiveModel {
-        id: Set(row.id),
-        lead_id: Set(row.lead_id),
-        total: Set(row.total),
-        engagement_score: Set(row.engagement_score),
-        buying_signal_score: Set(row.buying_signal_score),
-        demographic_score: Set(row.demographic_score),
-        confidence: Set(row.confidence),
-        confidence_level: Set(row.confidence_level.clone()),
-        classification: Set(row.classification.clone()),
-        priority_tier: Set(row.priority_tier.clone()),
-        factors: Set(row.factors.clone()),
-        missing: Set(row.missing.clone()),
-        model_version: Set(row.model_version.clone()),
-        scored_at: Set(row.scored_at),
-    }
-}
-
-fn insight_rows(row: &lead_score::Model, score: &Score) -> Vec<lead_insight::ActiveModel> {
+fn insight_rows(row: &lead_score::Model, score: &Score) -> Vec<lead_insight::Model> {
     score
         .insights
         .iter()
         .enumerate()
-        .map(|(position, insight)| lead_insight::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            lead_id: Set(row.lead_id),
-            score_id: Set(row.id),
-            kind: Set(insight_name(insight.kind).into()),
-            text: Set(insight.text.clone()),
-            evidence: Set(json!([insight.evidence])),
-            position: Set(position as i32),
-            created_at: Set(score.scored_at),
+        .map(|(position, insight)| lead_insight::Model {
+            id: Uuid::now_v7(),
+            lead_id: row.lead_id,
+            score_id: row.id,
+            kind: insight_name(insight.kind).into(),
+            text: insight.text.clone(),
+            evidence: json!([insight.evidence]),
+            position: position as i32,
+            created_at: score.scored_at,
         })
         .collect()
-}
-
-/// Copies each score onto its lead (what lists sort and filter by), in one
-/// `UPDATE … FROM (VALUES …)`: both backends read it the same way.
-async fn update_leads<C: ConnectionTrait>(conn: &C, rows: &[lead_score::Model]) -> AppResult<()> {
-    const COLUMNS: usize = 6;
-    let backend = conn.get_database_backend();
-    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * COLUMNS);
-    let mut tuples = Vec::with_capacity(rows.len());
-    for row in rows {
-        let tier = (row.priority_tier != tier_name(None)).then(|| row.priority_tier.clone());
-        let first = values.len();
-        values.extend([
-            row.lead_id.into(),
-            row.total.into(),
-            row.classification.clone().into(),
-            tier.into(),
-            row.confidence.into(),
-            row.scored_at.into(),
-        ]);
-        let marks: Vec<String> = (first + 1..=first + COLUMNS)
-            .map(|n| match backend {
-                DbBackend::Postgres => format!("${n}"),
-                _ => "?".to_string(),
-            })
-            .collect();
-        tuples.push(format!("({})", marks.join(", ")));
-    }
-    let sql = format!(
-        "UPDATE leads SET score = v.column2, classification = v.column3, \
-         priority_tier = v.column4, score_confidence = v.column5, scored_at = v.column6 \
-         FROM (VALUES {}) AS v WHERE leads.id = v.column1",
-        tuples.join(", ")
-    );
-    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
-    Ok(())
 }

@@ -8,13 +8,17 @@
 //! `FOR NO KEY UPDATE SKIP LOCKED` on PostgreSQL, so several server replicas
 //! share the work instead of repeating it, and a lead a request is changing
 //! is left to that request (which rescores it itself).
-use std::time::Duration as StdDuration;
+use std::{
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration as StdDuration,
+};
 
 use chrono::{DateTime, Utc};
+use futures_util::future::try_join_all;
 use sea_orm::{
     sea_query::{LockBehavior, LockType},
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -28,6 +32,8 @@ use crate::{
 /// Leads per transaction: big enough that statements are few, small enough
 /// to keep locks short.
 pub const BATCH: u64 = 500;
+/// Concurrent walks on PostgreSQL (this machine class has 2 cores).
+const WORKERS: usize = 2;
 
 /// The leads one walk rescores: live, matching `scope`, stale at `cutoff`.
 #[derive(Clone, Debug)]
@@ -90,24 +96,40 @@ impl Walk {
     }
 
     /// Rescores every lead of the walk, reporting the running total after
-    /// each batch; returns the number rescored.
+    /// each batch; returns the number rescored. On PostgreSQL, [`WORKERS`]
+    /// walks run at once: each skips the rows another holds, and a row
+    /// another has finished is no longer stale, so they share the work
+    /// without repeating it, and one's statements run while another's wait.
     pub async fn run(
         &self,
         db: &DatabaseConnection,
         thresholds: Thresholds,
-        mut progress: impl FnMut(usize),
+        progress: impl Fn(usize) + Sync,
     ) -> AppResult<usize> {
-        let mut done = 0;
-        let mut after = None;
-        loop {
-            let (n, last) = self.next_batch(db, thresholds, after).await?;
-            done += n;
-            progress(done);
-            if Self::finished(n) {
-                return Ok(done);
+        let workers = match db.get_database_backend() {
+            DbBackend::Postgres => WORKERS,
+            _ => 1,
+        };
+        // A lead rescored by this run is stamped after it started: with the
+        // cutoff no later than that, no walker takes it a second time.
+        let walk = Walk {
+            scope: self.scope.clone(),
+            cutoff: self.cutoff.min(Utc::now()),
+        };
+        let done = AtomicUsize::new(0);
+        let worker = || async {
+            let mut after = None;
+            loop {
+                let (n, last) = walk.next_batch(db, thresholds, after).await?;
+                progress(done.fetch_add(n, Ordering::Relaxed) + n);
+                if Self::finished(n) {
+                    return AppResult::Ok(());
+                }
+                after = last;
             }
-            after = last;
-        }
+        };
+        try_join_all((0..workers).map(|_| worker())).await?;
+        Ok(done.into_inner())
     }
 
     /// A short batch means nothing stale is left past it.
@@ -121,10 +143,10 @@ pub async fn rescore_stale(
     db: &DatabaseConnection,
     thresholds: Thresholds,
     stale_before: DateTime<Utc>,
-    mut progress: impl FnMut(usize),
+    progress: impl Fn(usize) + Sync,
 ) -> AppResult<usize> {
     Walk::stale_before(stale_before)
-        .run(db, thresholds, &mut progress)
+        .run(db, thresholds, progress)
         .await
 }
 
