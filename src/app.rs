@@ -69,6 +69,7 @@ impl Application {
             .map_err(|err| StartupError(err.message()))?;
         let settings = Arc::new(settings);
         let api = ApiContext {
+            bus: crate::bus::Bus::start(&db),
             db,
             auth: AuthConfig {
                 keys: token::TokenKeys::new(&secret),

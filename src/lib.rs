@@ -1,6 +1,7 @@
 //! leadscore: a GraphQL API server that tells a sales team which lead to call next.
 pub mod app;
 pub mod auth;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod db;

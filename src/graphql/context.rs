@@ -19,6 +19,8 @@ use crate::{
 #[derive(Clone)]
 pub struct ApiContext {
     pub db: DatabaseConnection,
+    /// Live events for subscriptions.
+    pub bus: crate::bus::Bus,
     pub auth: AuthConfig,
     pub settings: Arc<Settings>,
 }

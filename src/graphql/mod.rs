@@ -1,5 +1,5 @@
 //! The GraphQL API: roots split by domain and merged, one type per file.
-use async_graphql::{extensions::Tracing, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{extensions::Tracing, MergedObject, Schema, SchemaBuilder};
 
 pub mod account;
 pub mod api_keys;
@@ -10,7 +10,9 @@ pub mod engagement;
 pub mod inventory;
 pub mod leads;
 pub mod loaders;
+pub mod notifications;
 pub mod rescore;
+pub mod subscriptions;
 pub mod types;
 pub mod users;
 
@@ -26,6 +28,7 @@ pub struct Query(
     inventory::InventoryQuery,
     api_keys::ApiKeyQuery,
     rescore::RescoreQuery,
+    notifications::NotificationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -37,9 +40,12 @@ pub struct Mutation(
     engagement::EngagementMutation,
     api_keys::ApiKeyMutation,
     rescore::RescoreMutation,
+    notifications::NotificationMutation,
 );
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub use subscriptions::Subscription;
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Depth and complexity bounds: a hostile query cannot make the server walk
 /// an unbounded graph.
@@ -48,8 +54,8 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 
 /// The schema without runtime data: what `leadscore schema` prints and what
 /// the server serves once [`ApiContext`] is added.
-pub fn schema_builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)

@@ -22,6 +22,7 @@ use crate::{
         activities,
         audit::{self, AuditEntry},
         lead_input, leads,
+        notifications::{self, lead_label, Kind, Notice},
     },
 };
 
@@ -103,7 +104,7 @@ pub async fn assign(
 ) -> AppResult<assignment::Model> {
     let note = optional_note("note", note)?;
     let txn = db.begin().await?;
-    leads::get(&txn, actor, lead_id).await?;
+    let lead = leads::get(&txn, actor, lead_id).await?;
     actor.require_manager_or_admin()?;
     let assignee = assignable(&txn, user_id, "userId").await?;
     if active_for(&txn, lead_id).await?.is_some() {
@@ -126,6 +127,25 @@ pub async fn assign(
             .actor(actor.user_id)
             .entity("lead", lead_id)
             .details(json!({ "assignment": assignment.id, "assignee": user_id })),
+    )
+    .await?;
+    let note = assignment
+        .note
+        .as_deref()
+        .map(|n| format!(" Note: {n}"))
+        .unwrap_or_default();
+    notify(
+        &txn,
+        actor,
+        &[user_id],
+        Kind::LeadAssigned,
+        "A lead was assigned to you",
+        format!(
+            "{} was assigned to you by {}.{note}",
+            lead_label(&lead),
+            actor.email
+        ),
+        lead_id,
     )
     .await?;
     txn.commit().await?;
@@ -166,7 +186,7 @@ pub async fn transfer(
 ) -> AppResult<assignment::Model> {
     let reason = optional_note("reason", reason)?;
     let txn = db.begin().await?;
-    leads::get_for_update(&txn, actor, lead_id).await?;
+    let lead = leads::get_for_update(&txn, actor, lead_id).await?;
     let current = active_for(&txn, lead_id)
         .await?
         .ok_or_else(|| AppError::Conflict {
@@ -222,6 +242,39 @@ pub async fn transfer(
             .details(json!({ "from": current.assignee_id, "to": to_user_id, "reason": reason })),
     )
     .await?;
+    let why = reason
+        .as_deref()
+        .map(|r| format!(" Reason: {r}"))
+        .unwrap_or_default();
+    notify(
+        &txn,
+        actor,
+        &[to_user_id],
+        Kind::LeadTransferred,
+        "A lead was transferred to you",
+        format!(
+            "{} was transferred to you by {}.{why}",
+            lead_label(&lead),
+            actor.email
+        ),
+        lead_id,
+    )
+    .await?;
+    notify(
+        &txn,
+        actor,
+        &[current.assignee_id],
+        Kind::LeadTransferred,
+        "A lead of yours was transferred",
+        format!(
+            "{} was transferred to {} by {}.{why}",
+            lead_label(&lead),
+            target.full_name,
+            actor.email
+        ),
+        lead_id,
+    )
+    .await?;
     txn.commit().await?;
     Ok(assignment)
 }
@@ -235,7 +288,7 @@ pub async fn complete(
 ) -> AppResult<assignment::Model> {
     let outcome = optional_note("outcome", outcome)?;
     let txn = db.begin().await?;
-    leads::get_for_update(&txn, actor, lead_id).await?;
+    let lead = leads::get_for_update(&txn, actor, lead_id).await?;
     let current = active_for(&txn, lead_id)
         .await?
         .ok_or_else(|| AppError::Conflict {
@@ -270,12 +323,54 @@ pub async fn complete(
             .details(json!({ "assignment": current.id, "outcome": outcome })),
     )
     .await?;
+    let result = outcome
+        .as_deref()
+        .map(|o| format!(" Outcome: {o}"))
+        .unwrap_or_default();
+    notify(
+        &txn,
+        actor,
+        &current.assigned_by.into_iter().collect::<Vec<_>>(),
+        Kind::AssignmentCompleted,
+        "An assignment you made was completed",
+        format!(
+            "{}: completed by {}.{result}",
+            lead_label(&lead),
+            actor.email
+        ),
+        lead_id,
+    )
+    .await?;
     let done = assignment::Entity::find_by_id(current.id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound("assignment"))?;
     txn.commit().await?;
     Ok(done)
+}
+
+/// Notifies each of `users` but the actor.
+async fn notify<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    users: &[Uuid],
+    kind: Kind,
+    title: &str,
+    body: String,
+    lead_id: Uuid,
+) -> AppResult<()> {
+    let notices = users
+        .iter()
+        .filter(|u| **u != actor.user_id)
+        .map(|user_id| Notice {
+            user_id: *user_id,
+            kind,
+            title: title.into(),
+            body: body.clone(),
+            lead_id: Some(lead_id),
+        })
+        .collect();
+    notifications::push(conn, notices).await
 }
 
 /// A lead's assignment history, newest first.

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod lead_input;
 pub mod leads;
 pub mod notes;
+pub mod notifications;
 pub mod page;
 pub mod rescoring;
 pub mod score_store;

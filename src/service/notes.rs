@@ -15,8 +15,10 @@ use crate::{
     error::{AppError, AppResult},
     scoring::Thresholds,
     service::{
+        assignments,
         audit::{self, AuditEntry},
         leads,
+        notifications::{self, Kind, Notice},
         page::{Page, PageRequest},
         rescoring,
     },
@@ -65,7 +67,7 @@ pub async fn add(
 ) -> AppResult<lead_note::Model> {
     let body = body(raw)?;
     let txn = db.begin().await?;
-    leads::get(&txn, actor, lead_id).await?;
+    let lead = leads::get(&txn, actor, lead_id).await?;
     let now = Utc::now();
     let note = lead_note::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -86,6 +88,33 @@ pub async fn add(
             .details(json!({ "lead": lead_id })),
     )
     .await?;
+    // The assignee hears of notes others add to their lead.
+    if let Some(owner) = assignments::active_for(&txn, lead_id)
+        .await?
+        .filter(|a| a.assignee_id != actor.user_id)
+    {
+        let excerpt: String = note.body.chars().take(140).collect();
+        let more = if note.body.chars().count() > 140 {
+            "…"
+        } else {
+            ""
+        };
+        notifications::push(
+            &txn,
+            vec![Notice {
+                user_id: owner.assignee_id,
+                kind: Kind::NoteAdded,
+                title: "A note was added to your lead".into(),
+                body: format!(
+                    "{} on {}: {excerpt}{more}",
+                    actor.email,
+                    notifications::lead_label(&lead)
+                ),
+                lead_id: Some(lead_id),
+            }],
+        )
+        .await?;
+    }
     rescoring::rescore(&txn, lead_id, thresholds).await?;
     txn.commit().await?;
     Ok(note)

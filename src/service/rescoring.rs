@@ -19,15 +19,20 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    bus::{self, Event},
     entity::{
+        assignment::{self, AssignmentStatus},
         engagement_event, inventory_item,
         lead::{self, LeadStatus},
         lead_activity::{self, ActivityKind},
         lead_insight, lead_note, lead_score,
     },
     error::AppResult,
-    scoring::{self, EventKind, Score, ScoringInput, Stage, Text, TextSource, Thresholds},
+    scoring::{
+        self, Classification, EventKind, Score, ScoringInput, Stage, Text, TextSource, Thresholds,
+    },
     service::{
+        notifications::{self, lead_label, Kind, Notice},
         score_store,
         scores::{classification_name, confidence_name, insight_name, tier_name},
     },
@@ -112,24 +117,88 @@ pub async fn rescore_leads<C: ConnectionTrait>(
     let mut rows = Vec::with_capacity(leads.len());
     let mut refreshed = Vec::new();
     let mut insights = Vec::new();
+    let mut changed = Vec::new();
+    let mut turned_hot = Vec::new();
     for lead in leads {
         let input = inputs.take(lead, inventory.to_vec());
         let score = scoring::score(&input, now, thresholds);
-        let row = match previous.get(&lead.id) {
+        let prev = previous.get(&lead.id);
+        let row = match prev {
             // Same result: the latest row stays the one history entry for it,
             // but its figures, evidence and insights are brought up to date.
             Some(prev) if prev.same_as(&score) => {
                 refreshed.push(prev.id);
                 score_row(prev.id, lead.id, &score)
             }
-            _ => score_row(Uuid::now_v7(), lead.id, &score),
+            _ => {
+                changed.push(Event::ScoreChanged { lead_id: lead.id });
+                score_row(Uuid::now_v7(), lead.id, &score)
+            }
         };
+        let was_hot =
+            prev.is_some_and(|p| p.classification == classification_name(Classification::Hot));
+        if score.classification == Classification::Hot && !was_hot {
+            turned_hot.push((lead, reasons_of(&score)));
+        }
         insights.extend(insight_rows(&row, &score));
         rows.push(row);
     }
 
     score_store::save(conn, &rows, &refreshed, &insights).await?;
+    notify_hot(conn, &turned_hot, &rows).await?;
+    bus::publish(conn, &changed).await?;
     Ok(rows)
+}
+
+/// The strongest evidence of a score, for a notification's body.
+fn reasons_of(score: &Score) -> String {
+    let mut factors: Vec<_> = score
+        .factors
+        .iter()
+        .filter(|f| f.points > 0.0 && !f.evidence.is_empty())
+        .collect();
+    factors.sort_by(|a, b| b.points.total_cmp(&a.points));
+    let top: Vec<&str> = factors
+        .iter()
+        .take(2)
+        .map(|f| f.evidence.as_str())
+        .collect();
+    top.join("; ")
+}
+
+/// Tells each lead's assignee that it crossed into HOT.
+async fn notify_hot<C: ConnectionTrait>(
+    conn: &C,
+    turned_hot: &[(&lead::Model, String)],
+    rows: &[lead_score::Model],
+) -> AppResult<()> {
+    if turned_hot.is_empty() {
+        return Ok(());
+    }
+    let owners: HashMap<Uuid, Uuid> = assignment::Entity::find()
+        .filter(assignment::Column::LeadId.is_in(turned_hot.iter().map(|(l, _)| l.id)))
+        .filter(assignment::Column::Status.eq(AssignmentStatus::Active))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.lead_id, a.assignee_id))
+        .collect();
+    let totals: HashMap<Uuid, i32> = rows.iter().map(|r| (r.lead_id, r.total)).collect();
+    let notices = turned_hot
+        .iter()
+        .filter_map(|(lead, reasons)| {
+            let user_id = *owners.get(&lead.id)?;
+            let total = totals.get(&lead.id).copied().unwrap_or_default();
+            Some(Notice {
+                user_id,
+                kind: Kind::LeadBecameHot,
+                title: "One of your leads turned HOT".into(),
+                body: format!("{} now scores {total}: {reasons}", lead_label(lead)),
+                lead_id: Some(lead.id),
+            })
+        })
+        .collect();
+    notifications::push(conn, notices).await
 }
 
 /// The engine's inputs for a batch of leads, read with one query per kind.

@@ -197,6 +197,21 @@ impl TestApp {
             .expect("JSON body")
     }
 
+    /// A second server on the same database, as another replica would be;
+    /// returns its port.
+    pub async fn replica(&self) -> u16 {
+        let settings = test_settings(&self.test_db.url);
+        let db = leadscore::app::connect(&settings, false)
+            .await
+            .expect("replica connects");
+        let app = Application::with_connection(settings, db)
+            .await
+            .expect("replica starts");
+        let port = app.local_addr().port();
+        tokio::spawn(app.run_until_stopped());
+        port
+    }
+
     /// Creates a user straight in the database (for arranging tests).
     pub async fn create_user(&self, email: &str, role: Role) -> String {
         let hash = password::hash(PASSWORD.into()).await.expect("hash");

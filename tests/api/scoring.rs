@@ -31,10 +31,21 @@ fn factor<'a>(score: &'a Value, name: &str) -> &'a Value {
 
 /// The hot lead: a day of engagement, urgency, a fitting budget and stock.
 async fn hot_lead(app: &TestApp, m: &Tokens, days_ago: i64) -> String {
+    let lead = fitting_lead(app, m, &format!("hot{days_ago}")).await;
+    engage(app, m, &lead, days_ago).await;
+    lead
+}
+
+/// Stock, and a repeat customer whose budget and interest fit it.
+pub async fn fitting_lead(app: &TestApp, m: &Tokens, tag: &str) -> String {
     app.gql("mutation { createInventoryItem(input: { name: \"Metro Cargo Van\", category: \"Cargo van\", price: 36700, quantityAvailable: 5 }) { id } }", json!({}), Some(&m.access)).await;
-    let lead = app
-        .create_lead(&m.access, json!({ "email": format!("hot{days_ago}@example.com"), "budgetMin": 30000, "budgetMax": 40000, "productInterest": "Cargo van", "isRepeatCustomer": true }))
-        .await;
+    app.create_lead(&m.access, json!({ "email": format!("{tag}@example.com"), "budgetMin": 30000, "budgetMax": 40000, "productInterest": "Cargo van", "isRepeatCustomer": true }))
+        .await
+}
+
+/// A day of engagement ending `days_ago`: opens, clicks, a reply, page and
+/// pricing views, the calculator, and an urgent chat message.
+pub async fn engage(app: &TestApp, m: &Tokens, lead: &str, days_ago: i64) {
     let base = Utc::now() - Duration::days(days_ago);
     let mut events = Vec::new();
     for (kind, n) in [
@@ -55,7 +66,6 @@ async fn hot_lead(app: &TestApp, m: &Tokens, days_ago: i64) -> String {
         &app.gql(EVENTS, json!({ "events": events }), Some(&m.access))
             .await,
     );
-    lead
 }
 
 #[tokio::test]
