@@ -16,6 +16,16 @@ pub struct Live {
 impl Live {
     /// Connects to the server on `port` and signs in with `token`.
     pub async fn connect(port: u16, token: &str) -> Self {
+        let mut live = Self::open(port).await;
+        live.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+            .await;
+        let ack = live.next().await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        live
+    }
+
+    /// Connects without signing in.
+    pub async fn open(port: u16) -> Self {
         let mut request = format!("ws://127.0.0.1:{port}/graphql/ws")
             .into_client_request()
             .unwrap();
@@ -26,12 +36,7 @@ impl Live {
         let (socket, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("websocket connects");
-        let mut live = Self { socket };
-        live.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
-            .await;
-        let ack = live.next().await;
-        assert_eq!(ack["type"], "connection_ack", "{ack}");
-        live
+        Self { socket }
     }
 
     pub async fn send(&mut self, message: Value) {
@@ -46,12 +51,13 @@ impl Live {
             .await;
     }
 
-    /// The next protocol message (pings answered and skipped); panics after 10 s.
+    /// The next protocol message (pings answered and skipped); panics after 30 s
+    /// (generous: the PostgreSQL lane runs many tests at once).
     pub async fn next(&mut self) -> Value {
         loop {
-            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+            let message = tokio::time::timeout(Duration::from_secs(30), self.socket.next())
                 .await
-                .expect("a message within 10 s")
+                .expect("a message within 30 s")
                 .expect("the socket is open")
                 .expect("a frame");
             let Message::Text(text) = message else {
@@ -71,6 +77,20 @@ impl Live {
         let message = self.next().await;
         assert_eq!(message["type"], "next", "{message}");
         message["payload"].clone()
+    }
+
+    /// The close code the server ends the connection with, within `wait`.
+    pub async fn close_code(&mut self, wait: Duration) -> u16 {
+        loop {
+            let message = tokio::time::timeout(wait, self.socket.next())
+                .await
+                .expect("the server closes in time");
+            match message {
+                Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
     }
 
     /// True if nothing arrives within `wait`.

@@ -20,3 +20,4 @@ mod rescore_jobs;
 mod schema;
 mod scoring;
 mod users;
+mod websocket;
