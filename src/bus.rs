@@ -9,7 +9,11 @@
 //! the process reconnects, listens again, and re-announces the
 //! notifications written meanwhile, so no subscriber misses one. SQLite is
 //! one process: events go through an in-process channel.
-use std::{sync::LazyLock, time::Duration as StdDuration};
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, Mutex},
+    time::Duration as StdDuration,
+};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
@@ -23,9 +27,11 @@ use crate::{entity::notification, error::AppResult};
 
 /// The PostgreSQL channel every server listens on.
 pub const CHANNEL: &str = "leadscore_events";
-/// Events a subscriber may fall behind by before it is cut off (it then
-/// resumes with `after`).
+/// Events the in-process (SQLite) channel holds for its forwarder.
 const CAPACITY: usize = 4_096;
+/// Events one subscriber may fall behind by before it is cut off (it then
+/// resumes with `after`).
+const PER_TOPIC: usize = 256;
 /// How far back a reconnected listener re-reads: longer than any
 /// transaction that writes notifications stays open.
 const CATCH_UP: Duration = Duration::seconds(60);
@@ -97,39 +103,85 @@ pub async fn publish<C: ConnectionTrait>(conn: &C, events: &[Event]) -> AppResul
     Ok(())
 }
 
+/// What a subscriber listens to: one user's notifications and unread
+/// count, or one lead's score. Routing here means an event wakes only the
+/// streams it concerns, not every connection on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Topic {
+    User(Uuid),
+    Lead(Uuid),
+}
+
+impl Event {
+    fn topic(&self) -> Topic {
+        match self {
+            Event::Notification { user_id, .. } | Event::UnreadChanged { user_id } => {
+                Topic::User(*user_id)
+            }
+            Event::ScoreChanged { lead_id } => Topic::Lead(*lead_id),
+        }
+    }
+}
+
 /// This process's end of the bus.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Bus {
-    tx: broadcast::Sender<Event>,
+    topics: Arc<Mutex<HashMap<Topic, broadcast::Sender<Event>>>>,
 }
 
 impl Bus {
     /// Starts listening (PostgreSQL) or forwarding (SQLite) in the background.
     pub fn start(db: &DatabaseConnection) -> Self {
-        let (tx, _) = broadcast::channel(CAPACITY);
+        let bus = Self::default();
         match db.get_database_backend() {
             DbBackend::Postgres => {
-                tokio::spawn(listen(db.clone(), tx.clone()));
+                tokio::spawn(listen(db.clone(), bus.clone()));
             }
             _ => {
-                tokio::spawn(forward_local(tx.clone()));
+                tokio::spawn(forward_local(bus.clone()));
             }
         }
-        Self { tx }
+        bus
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.tx.subscribe()
+    /// A user's notifications and unread-count changes.
+    pub fn subscribe_user(&self, user_id: Uuid) -> broadcast::Receiver<Event> {
+        self.subscribe(Topic::User(user_id))
+    }
+
+    /// A lead's score changes.
+    pub fn subscribe_lead(&self, lead_id: Uuid) -> broadcast::Receiver<Event> {
+        self.subscribe(Topic::Lead(lead_id))
+    }
+
+    fn subscribe(&self, topic: Topic) -> broadcast::Receiver<Event> {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        // Topics nobody listens to any more are dropped as the map grows.
+        if topics.len() >= 1_024 && topics.len().is_power_of_two() {
+            topics.retain(|_, tx| tx.receiver_count() > 0);
+        }
+        topics
+            .entry(topic)
+            .or_insert_with(|| broadcast::channel(PER_TOPIC).0)
+            .subscribe()
+    }
+
+    fn dispatch(&self, event: Event) {
+        let topic = event.topic();
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = topics.get(&topic) {
+            if tx.send(event).is_err() {
+                topics.remove(&topic);
+            }
+        }
     }
 }
 
-async fn forward_local(tx: broadcast::Sender<Event>) {
+async fn forward_local(bus: Bus) {
     let mut rx = LOCAL.subscribe();
     loop {
         match rx.recv().await {
-            Ok(event) => {
-                let _ = tx.send(event);
-            }
+            Ok(event) => bus.dispatch(event),
             Err(broadcast::error::RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "in-process event bus fell behind")
             }
@@ -139,7 +191,7 @@ async fn forward_local(tx: broadcast::Sender<Event>) {
 }
 
 /// One listening connection for the life of the process.
-async fn listen(db: DatabaseConnection, tx: broadcast::Sender<Event>) {
+async fn listen(db: DatabaseConnection, bus: Bus) {
     let pool = db.get_postgres_connection_pool().clone();
     let mut lost_at: Option<DateTime<Utc>> = None;
     let mut backoff = StdDuration::from_millis(100);
@@ -160,7 +212,7 @@ async fn listen(db: DatabaseConnection, tx: broadcast::Sender<Event>) {
         }
         backoff = StdDuration::from_millis(100);
         if let Some(since) = lost_at.take() {
-            match catch_up(&db, since - CATCH_UP, &tx).await {
+            match catch_up(&db, since - CATCH_UP, &bus).await {
                 Ok(n) => tracing::info!(replayed = n, "event listener reconnected"),
                 Err(err) => err.log(),
             }
@@ -168,9 +220,7 @@ async fn listen(db: DatabaseConnection, tx: broadcast::Sender<Event>) {
         loop {
             match listener.try_recv().await {
                 Ok(Some(message)) => match Event::decode(message.payload()) {
-                    Some(event) => {
-                        let _ = tx.send(event);
-                    }
+                    Some(event) => bus.dispatch(event),
                     None => tracing::warn!(payload = message.payload(), "unreadable event"),
                 },
                 Ok(None) => break,
@@ -186,11 +236,7 @@ async fn listen(db: DatabaseConnection, tx: broadcast::Sender<Event>) {
 
 /// Re-announces the notifications written since `since` (subscribers drop
 /// the ones they already have); returns how many.
-async fn catch_up(
-    db: &DatabaseConnection,
-    since: DateTime<Utc>,
-    tx: &broadcast::Sender<Event>,
-) -> AppResult<usize> {
+async fn catch_up(db: &DatabaseConnection, since: DateTime<Utc>, bus: &Bus) -> AppResult<usize> {
     let rows: Vec<(Uuid, Uuid)> = notification::Entity::find()
         .select_only()
         .column(notification::Column::Id)
@@ -200,11 +246,11 @@ async fn catch_up(
         .all(db)
         .await?;
     for (id, user_id) in &rows {
-        let _ = tx.send(Event::Notification {
+        bus.dispatch(Event::Notification {
             id: *id,
             user_id: *user_id,
         });
-        let _ = tx.send(Event::UnreadChanged { user_id: *user_id });
+        bus.dispatch(Event::UnreadChanged { user_id: *user_id });
     }
     Ok(rows.len())
 }

@@ -44,7 +44,7 @@ impl Subscription {
         let actor = ctx.actor()?.clone();
         let db = ctx.api().db.clone();
         // Listen before reading the backlog, so nothing falls between them.
-        let events = ctx.api().bus.subscribe();
+        let events = ctx.api().bus.subscribe_user(actor.user_id);
         let backlog = match after.as_deref() {
             Some(c) => notifications::since(&db, &actor, cursor::decode("after", c)?).await?,
             None => Vec::new(),
@@ -71,7 +71,7 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<u64>>> {
         let actor = ctx.actor()?.clone();
         let db = ctx.api().db.clone();
-        let events = ctx.api().bus.subscribe();
+        let events = ctx.api().bus.subscribe_user(actor.user_id);
         let first = notifications::unread_count(&db, &actor).await?;
         let state = (db, actor, events, None::<u64>, Some(first));
         Ok(stream::unfold(
@@ -125,7 +125,7 @@ impl Subscription {
         let actor = ctx.actor()?.clone();
         let db = ctx.api().db.clone();
         let lead_id = parse_id("leadId", &lead_id)?;
-        let events = ctx.api().bus.subscribe();
+        let events = ctx.api().bus.subscribe_lead(lead_id);
         leads::get(&db, &actor, lead_id).await?;
         let state = (db, actor, events, false);
         Ok(stream::unfold(
