@@ -50,10 +50,7 @@ async fn rescore_all(db: &sea_orm::DatabaseConnection, label: &str, leads: i64) 
 
 #[tokio::main]
 async fn main() {
-    let mut args = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .filter_map(|a| a.parse::<usize>().ok());
+    let mut args = support::numbers();
     let leads = args.next().unwrap_or(100_000);
     let per_lead = args.next().unwrap_or(10);
     let scratch = support::Scratch::new().await;

@@ -70,6 +70,16 @@ impl Scratch {
 }
 
 /// "p50 … p95 … p99 … max …" of the samples.
+/// The numbers given on the command line (`cargo bench --bench x -- 1000 5`),
+/// skipping cargo's own `--bench` flag.
+#[allow(dead_code)] // not every benchmark takes numbers
+pub fn numbers() -> impl Iterator<Item = usize> {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .filter_map(|a| a.parse::<usize>().ok())
+}
+
 #[allow(dead_code)] // not every benchmark reports percentiles
 pub fn percentiles(mut times: Vec<Duration>) -> String {
     times.sort();

@@ -11,7 +11,10 @@
 //! one process: events go through an in-process channel.
 use std::{
     collections::HashMap,
-    sync::{Arc, LazyLock, Mutex},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, LazyLock, Mutex,
+    },
     time::Duration as StdDuration,
 };
 
@@ -20,7 +23,7 @@ use sea_orm::{
     sqlx::postgres::PgListener, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
     EntityTrait, QueryFilter, QuerySelect, Statement, Value,
 };
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 use crate::{entity::notification, error::AppResult};
@@ -31,7 +34,7 @@ pub const CHANNEL: &str = "leadscore_events";
 const CAPACITY: usize = 4_096;
 /// Events one subscriber may fall behind by before it is cut off (it then
 /// resumes with `after`).
-const PER_TOPIC: usize = 256;
+pub const PER_SUBSCRIBER: usize = 256;
 /// How far back a reconnected listener re-reads: longer than any
 /// transaction that writes notifications stays open.
 const CATCH_UP: Duration = Duration::seconds(60);
@@ -123,10 +126,42 @@ impl Event {
     }
 }
 
+/// One subscriber's queue. It holds at most [`PER_SUBSCRIBER`] events; a
+/// subscriber that lets it fill is dropped from the bus and, once it has
+/// read what is queued, told it fell behind.
+pub struct Subscriber {
+    rx: mpsc::Receiver<Event>,
+    lagged: Arc<AtomicBool>,
+}
+
+/// Why a subscriber gets no more events.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Missed {
+    /// It fell [`PER_SUBSCRIBER`] events behind and was dropped.
+    Lagged,
+    /// The bus is gone (the server is stopping).
+    Closed,
+}
+
+impl Subscriber {
+    pub async fn recv(&mut self) -> Result<Event, Missed> {
+        match self.rx.recv().await {
+            Some(event) => Ok(event),
+            None if self.lagged.load(Ordering::Relaxed) => Err(Missed::Lagged),
+            None => Err(Missed::Closed),
+        }
+    }
+}
+
+struct Outlet {
+    tx: mpsc::Sender<Event>,
+    lagged: Arc<AtomicBool>,
+}
+
 /// This process's end of the bus.
 #[derive(Clone, Default)]
 pub struct Bus {
-    topics: Arc<Mutex<HashMap<Topic, broadcast::Sender<Event>>>>,
+    topics: Arc<Mutex<HashMap<Topic, Vec<Outlet>>>>,
 }
 
 impl Bus {
@@ -145,34 +180,46 @@ impl Bus {
     }
 
     /// A user's notifications and unread-count changes.
-    pub fn subscribe_user(&self, user_id: Uuid) -> broadcast::Receiver<Event> {
+    pub fn subscribe_user(&self, user_id: Uuid) -> Subscriber {
         self.subscribe(Topic::User(user_id))
     }
 
     /// A lead's score changes.
-    pub fn subscribe_lead(&self, lead_id: Uuid) -> broadcast::Receiver<Event> {
+    pub fn subscribe_lead(&self, lead_id: Uuid) -> Subscriber {
         self.subscribe(Topic::Lead(lead_id))
     }
 
-    fn subscribe(&self, topic: Topic) -> broadcast::Receiver<Event> {
+    /// Queues are allocated as they fill (tokio's mpsc grows in blocks), so
+    /// an idle subscriber costs a few hundred bytes, not a full buffer.
+    fn subscribe(&self, topic: Topic) -> Subscriber {
+        let (tx, rx) = mpsc::channel(PER_SUBSCRIBER);
+        let lagged = Arc::new(AtomicBool::new(false));
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        // Topics nobody listens to any more are dropped as the map grows.
-        if topics.len() >= 1_024 && topics.len().is_power_of_two() {
-            topics.retain(|_, tx| tx.receiver_count() > 0);
-        }
-        topics
-            .entry(topic)
-            .or_insert_with(|| broadcast::channel(PER_TOPIC).0)
-            .subscribe()
+        topics.entry(topic).or_default().push(Outlet {
+            tx,
+            lagged: lagged.clone(),
+        });
+        Subscriber { rx, lagged }
     }
 
-    fn dispatch(&self, event: Event) {
+    /// Hands `event` to its topic's subscribers, dropping those that are
+    /// gone or full.
+    pub(crate) fn dispatch(&self, event: Event) {
         let topic = event.topic();
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(tx) = topics.get(&topic) {
-            if tx.send(event).is_err() {
-                topics.remove(&topic);
+        let Some(outlets) = topics.get_mut(&topic) else {
+            return;
+        };
+        outlets.retain(|outlet| match outlet.tx.try_send(event) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                outlet.lagged.store(true, Ordering::Relaxed);
+                false
             }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+        if outlets.is_empty() {
+            topics.remove(&topic);
         }
     }
 }

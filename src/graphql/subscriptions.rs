@@ -6,7 +6,6 @@ use std::collections::{HashSet, VecDeque};
 use async_graphql::{Context, ErrorExtensions, Result, Subscription, ID};
 use futures_util::{stream, Stream};
 use sea_orm::DatabaseConnection;
-use tokio::sync::broadcast::{error::RecvError, Receiver};
 use uuid::Uuid;
 
 use super::{
@@ -17,7 +16,7 @@ use super::{
 };
 use crate::{
     auth::Actor,
-    bus::Event,
+    bus::{Event, Missed, Subscriber, PER_SUBSCRIBER},
     entity::notification,
     service::{leads, notifications, scores},
 };
@@ -73,12 +72,15 @@ impl Subscription {
         let db = ctx.api().db.clone();
         let events = ctx.api().bus.subscribe_user(actor.user_id);
         let first = notifications::unread_count(&db, &actor).await?;
-        let state = (db, actor, events, None::<u64>, Some(first));
+        let state = (db, actor, events, None::<u64>, Some(first), false);
         Ok(stream::unfold(
             state,
-            |(db, actor, mut events, last, pending)| async move {
+            |(db, actor, mut events, last, pending, ended)| async move {
+                if ended {
+                    return None;
+                }
                 if let Some(count) = pending {
-                    return Some((Ok(count), (db, actor, events, Some(count), None)));
+                    return Some((Ok(count), (db, actor, events, Some(count), None, false)));
                 }
                 loop {
                     match events.recv().await {
@@ -88,26 +90,24 @@ impl Subscription {
                                 Ok(count) => {
                                     return Some((
                                         Ok(count),
-                                        (db, actor, events, Some(count), None),
+                                        (db, actor, events, Some(count), None, false),
                                     ))
                                 }
                                 Err(err) => {
-                                    return Some((Err(err.into()), (db, actor, events, last, None)))
-                                }
-                            }
-                        }
-                        // Fell behind: the count is re-read, so nothing is lost.
-                        Err(RecvError::Lagged(_)) => {
-                            if let Ok(count) = notifications::unread_count(&db, &actor).await {
-                                if Some(count) != last {
                                     return Some((
-                                        Ok(count),
-                                        (db, actor, events, Some(count), None),
-                                    ));
+                                        Err(err.into()),
+                                        (db, actor, events, last, None, false),
+                                    ))
                                 }
                             }
                         }
-                        Err(RecvError::Closed) => return None,
+                        Err(Missed::Lagged) => {
+                            return Some((
+                                Err(slow_consumer()),
+                                (db, actor, events, last, None, true),
+                            ))
+                        }
+                        Err(Missed::Closed) => return None,
                         Ok(_) => {}
                     }
                 }
@@ -137,8 +137,10 @@ impl Subscription {
                 loop {
                     match events.recv().await {
                         Ok(Event::ScoreChanged { lead_id: id }) if id == lead_id => {}
-                        Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => return None,
+                        Err(Missed::Lagged) => {
+                            return Some((Err(slow_consumer()), (db, actor, events, true)))
+                        }
+                        Err(Missed::Closed) => return None,
                         Ok(_) => continue,
                     }
                     match scores::current(&db, &actor, lead_id).await {
@@ -156,6 +158,15 @@ impl Subscription {
             },
         ))
     }
+}
+
+/// What a subscriber that let its queue fill hears before its stream ends.
+fn slow_consumer() -> async_graphql::Error {
+    async_graphql::Error::new(format!(
+        "this subscription fell {PER_SUBSCRIBER} events behind and was closed: subscribe again \
+         (for notificationAdded, with `after` set to the last notification's cursor)"
+    ))
+    .extend_with(|_, e| e.set("code", "SLOW_CONSUMER"))
 }
 
 /// The last ids a stream sent.
@@ -186,7 +197,7 @@ impl Remembered {
 struct Feed {
     db: DatabaseConnection,
     actor: Actor,
-    events: Receiver<Event>,
+    events: Subscriber,
     backlog: VecDeque<notification::Model>,
     sent: Remembered,
     ended: bool,
@@ -224,15 +235,11 @@ impl Feed {
                         }
                     }
                     Ok(_) => continue,
-                    Err(RecvError::Lagged(missed)) => {
+                    Err(Missed::Lagged) => {
                         self.ended = true;
-                        let error = async_graphql::Error::new(format!(
-                            "this subscription fell {missed} events behind and was closed: subscribe again with `after` set to the last notification's cursor"
-                        ))
-                        .extend_with(|_, e| e.set("code", "SLOW_CONSUMER"));
-                        return Some(Err(error));
+                        return Some(Err(slow_consumer()));
                     }
-                    Err(RecvError::Closed) => return None,
+                    Err(Missed::Closed) => return None,
                 },
             };
             if self.sent.contains(&row.id) {
@@ -249,5 +256,58 @@ impl Feed {
                 },
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entity::user::Role;
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_is_told_so_and_its_stream_ends() {
+        let bus = crate::bus::Bus::default();
+        let user_id = Uuid::now_v7();
+        let events = bus.subscribe_user(user_id);
+        for _ in 0..PER_SUBSCRIBER + 5 {
+            bus.dispatch(Event::UnreadChanged { user_id });
+        }
+        let mut feed = Feed {
+            db: DatabaseConnection::default(),
+            actor: Actor {
+                user_id,
+                role: Role::SalesRep,
+                email: "rep@example.com".into(),
+                session_id: None,
+                api_key: None,
+            },
+            events,
+            backlog: VecDeque::new(),
+            sent: Remembered::default(),
+            ended: false,
+        };
+
+        let error = feed.next().await.expect("an item").err().expect("an error");
+
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .cloned();
+        assert_eq!(code, Some(async_graphql::Value::from("SLOW_CONSUMER")));
+        assert!(error.message.contains("after"));
+        assert!(feed.next().await.is_none());
+    }
+
+    #[test]
+    fn a_stream_remembers_a_bounded_number_of_sent_ids() {
+        let mut sent = Remembered::default();
+        let first = Uuid::now_v7();
+        sent.insert(first);
+        for _ in 0..REMEMBERED {
+            sent.insert(Uuid::now_v7());
+        }
+        assert!(!sent.contains(&first));
+        assert_eq!(sent.ids.len(), REMEMBERED);
     }
 }

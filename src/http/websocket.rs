@@ -45,9 +45,11 @@ const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_EVERY: Duration = Duration::from_secs(15);
 /// Active subscriptions one connection may hold.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
-/// Small buffers keep idle connections cheap (messages are small JSON).
-const READ_BUFFER: usize = 4 * 1024;
-const WRITE_BUFFER: usize = 4 * 1024;
+/// Small buffers keep idle connections cheap (messages are small JSON; a
+/// larger one still arrives, the buffer grows for it). Frames are written
+/// as they come (no write batching), so no write buffer waits to fill.
+const READ_BUFFER: usize = 1024;
+const WRITE_BUFFER: usize = 0;
 const MAX_MESSAGE: usize = 64 * 1024;
 /// A deadline that does not come (tokio caps sleeps at about two years).
 const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -156,27 +158,9 @@ async fn serve(socket: WebSocket, state: AppState, protocol: WebSocketProtocols)
 
     let farewell: Option<Message> = loop {
         tokio::select! {
-            incoming = source.next() => {
-                let data = match incoming {
-                    Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
-                    Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
-                    Some(Ok(_)) => continue,
-                };
-                match admit(&mut conn, &data) {
-                    Admit::Forward => {
-                        if to_graphql.send(data).await.is_err() {
-                            break None;
-                        }
-                    }
-                    Admit::Refuse(message) => {
-                        if sink.send(message).await.is_err() {
-                            break None;
-                        }
-                    }
-                    Admit::Close(message) => break Some(message),
-                }
-            }
+            // Polled first: the server's messages go out before more of the
+            // client's are read.
+            biased;
             outgoing = graphql.next() => {
                 let message = match outgoing {
                     Some(WsMessage::Text(text)) => {
@@ -196,6 +180,32 @@ async fn serve(socket: WebSocket, state: AppState, protocol: WebSocketProtocols)
                 };
                 if sink.send(message).await.is_err() {
                     break None;
+                }
+            }
+            incoming = source.next() => {
+                let data = match incoming {
+                    Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
+                    Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                    Some(Ok(_)) => continue,
+                };
+                match admit(&mut conn, &data) {
+                    // Never waits: async-graphql drains its input each time it
+                    // is polled (first, below), so only a client flooding
+                    // during sign-in can fill it.
+                    Admit::Forward => match to_graphql.try_send(data) {
+                        Ok(()) => {}
+                        Err(mpsc::error::TrySendError::Full(_)) => {
+                            break Some(close(4400, "too many messages at once"));
+                        }
+                        Err(mpsc::error::TrySendError::Closed(_)) => break None,
+                    },
+                    Admit::Refuse(message) => {
+                        if sink.send(message).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Admit::Close(message) => break Some(message),
                 }
             }
             () = &mut init_deadline, if !conn.init_sent => {
