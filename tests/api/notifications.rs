@@ -381,3 +381,45 @@ async fn a_notification_written_on_one_replica_reaches_a_subscriber_on_another_e
     );
     assert!(live.quiet_for(Duration::from_millis(500)).await);
 }
+
+#[tokio::test]
+async fn a_score_subscription_follows_changes_and_ends_with_not_found_when_access_is_lost() {
+    let app = spawn_app().await;
+    let m = app.signed_in("manager@example.com", Role::Manager).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let other = app.signed_in("other@example.com", Role::SalesRep).await;
+    let lead = fitting_lead(&app, &m, "watched").await;
+    assert_ok(&app.assign(&m.access, &lead, &rep.user_id).await);
+    let mut live = Live::connect(app.port, &rep.access).await;
+    live.subscribe(
+        "score",
+        "subscription($id: ID!) { leadScoreChanged(leadId: $id) { total classification } }",
+        json!({ "id": lead }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    engage(&app, &m, &lead, 0).await;
+    let changed = live.data().await;
+    assert_eq!(changed["data"]["leadScoreChanged"]["classification"], "HOT");
+
+    assert_ok(&transfer(&app, &m.access, &lead, &other.user_id).await);
+    // Closing the lead changes its result (no priority any more): an event.
+    assert_ok(
+        &app.gql(
+            "mutation($l: ID!) { updateLead(id: $l, input: { status: LOST }) { id } }",
+            json!({ "l": lead }),
+            Some(&m.access),
+        )
+        .await,
+    );
+    let lost = live.next().await;
+    assert_eq!(
+        lost["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{lost}"
+    );
+    assert_eq!(
+        live.next().await,
+        json!({ "id": "score", "type": "complete" })
+    );
+}
