@@ -26,7 +26,10 @@ use sea_orm::{
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
-use crate::{entity::notification, error::AppResult};
+use crate::{
+    entity::{lead, notification},
+    error::AppResult,
+};
 
 /// The PostgreSQL channel every server listens on.
 pub const CHANNEL: &str = "leadscore_events";
@@ -281,8 +284,9 @@ async fn listen(db: DatabaseConnection, bus: Bus) {
     }
 }
 
-/// Re-announces the notifications written since `since` (subscribers drop
-/// the ones they already have); returns how many.
+/// Re-announces the notifications written and the leads scored since
+/// `since` (subscribers drop notifications they already have; a score is
+/// re-read, so at worst sent twice); returns how many events.
 async fn catch_up(db: &DatabaseConnection, since: DateTime<Utc>, bus: &Bus) -> AppResult<usize> {
     let rows: Vec<(Uuid, Uuid)> = notification::Entity::find()
         .select_only()
@@ -299,7 +303,17 @@ async fn catch_up(db: &DatabaseConnection, since: DateTime<Utc>, bus: &Bus) -> A
         });
         bus.dispatch(Event::UnreadChanged { user_id: *user_id });
     }
-    Ok(rows.len())
+    let scored: Vec<Uuid> = lead::Entity::find()
+        .select_only()
+        .column(lead::Column::Id)
+        .filter(lead::Column::ScoredAt.gte(since))
+        .into_tuple()
+        .all(db)
+        .await?;
+    for lead_id in &scored {
+        bus.dispatch(Event::ScoreChanged { lead_id: *lead_id });
+    }
+    Ok(rows.len() + scored.len())
 }
 
 #[cfg(test)]
