@@ -44,19 +44,31 @@ const CATCH_UP: Duration = Duration::seconds(60);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    Notification { id: Uuid, user_id: Uuid },
-    UnreadChanged { user_id: Uuid },
-    ScoreChanged { lead_id: Uuid },
+    Notification {
+        id: Uuid,
+        user_id: Uuid,
+    },
+    UnreadChanged {
+        user_id: Uuid,
+    },
+    ScoreChanged {
+        lead_id: Uuid,
+    },
+    /// A user's sessions or role changed: their live streams re-check access.
+    AccessChanged {
+        user_id: Uuid,
+    },
 }
 
 impl Event {
-    /// `n:<id>:<user>`, `u:<user>`, `s:<lead>`: at most 76 bytes, far below
+    /// `n:<id>:<user>`, `u:<user>`, `s:<lead>`, `a:<user>`: at most 76 bytes, far below
     /// NOTIFY's 8,000-byte limit.
     pub fn encode(&self) -> String {
         match self {
             Event::Notification { id, user_id } => format!("n:{id}:{user_id}"),
             Event::UnreadChanged { user_id } => format!("u:{user_id}"),
             Event::ScoreChanged { lead_id } => format!("s:{lead_id}"),
+            Event::AccessChanged { user_id } => format!("a:{user_id}"),
         }
     }
 
@@ -71,6 +83,7 @@ impl Event {
             },
             "u" => Event::UnreadChanged { user_id: first },
             "s" => Event::ScoreChanged { lead_id: first },
+            "a" => Event::AccessChanged { user_id: first },
             _ => return None,
         };
         parts.next().is_none().then_some(event)
@@ -121,9 +134,9 @@ enum Topic {
 impl Event {
     fn topic(&self) -> Topic {
         match self {
-            Event::Notification { user_id, .. } | Event::UnreadChanged { user_id } => {
-                Topic::User(*user_id)
-            }
+            Event::Notification { user_id, .. }
+            | Event::UnreadChanged { user_id }
+            | Event::AccessChanged { user_id } => Topic::User(*user_id),
             Event::ScoreChanged { lead_id } => Topic::Lead(*lead_id),
         }
     }
@@ -328,6 +341,7 @@ mod tests {
             Event::Notification { id, user_id },
             Event::UnreadChanged { user_id },
             Event::ScoreChanged { lead_id: id },
+            Event::AccessChanged { user_id },
         ] {
             assert_eq!(Event::decode(&event.encode()), Some(event));
             assert!(event.encode().len() < 100);

@@ -18,7 +18,8 @@ use crate::{
     auth::Actor,
     bus::{Event, Missed, Subscriber, PER_SUBSCRIBER},
     entity::notification,
-    service::{leads, notifications, scores},
+    error::AppError,
+    service::{accounts, leads, notifications, scores},
 };
 
 /// Ids a stream remembers having sent, to drop repeats (a replay meeting
@@ -42,6 +43,7 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<NotificationAdded>>> {
         let actor = ctx.actor()?.clone();
         let db = ctx.api().db.clone();
+        ensure_access(&db, &actor).await?;
         // Listen before reading the backlog, so nothing falls between them.
         let events = ctx.api().bus.subscribe_user(actor.user_id);
         let backlog = match after.as_deref() {
@@ -70,6 +72,7 @@ impl Subscription {
     ) -> Result<impl Stream<Item = Result<u64>>> {
         let actor = ctx.actor()?.clone();
         let db = ctx.api().db.clone();
+        ensure_access(&db, &actor).await?;
         let events = ctx.api().bus.subscribe_user(actor.user_id);
         let first = notifications::unread_count(&db, &actor).await?;
         let state = (db, actor, events, None::<u64>, Some(first), false);
@@ -101,6 +104,11 @@ impl Subscription {
                                 }
                             }
                         }
+                        Ok(Event::AccessChanged { .. }) => {
+                            if let Some(error) = access_ended(&db, &actor).await {
+                                return Some((Err(error), (db, actor, events, last, None, true)));
+                            }
+                        }
                         Err(Missed::Lagged) => {
                             return Some((
                                 Err(slow_consumer()),
@@ -125,6 +133,7 @@ impl Subscription {
         let actor = ctx.actor()?.clone();
         let db = ctx.api().db.clone();
         let lead_id = parse_id("leadId", &lead_id)?;
+        ensure_access(&db, &actor).await?;
         let events = ctx.api().bus.subscribe_lead(lead_id);
         leads::get(&db, &actor, lead_id).await?;
         let state = (db, actor, events, false);
@@ -143,6 +152,10 @@ impl Subscription {
                         Err(Missed::Closed) => return None,
                         Ok(_) => continue,
                     }
+                    // This stream hears its lead, not its user: check the user here.
+                    if let Some(error) = access_ended(&db, &actor).await {
+                        return Some((Err(error), (db, actor, events, true)));
+                    }
                     match scores::current(&db, &actor, lead_id).await {
                         Ok(Some((score, insights))) => {
                             return Some((
@@ -157,6 +170,29 @@ impl Subscription {
                 }
             },
         ))
+    }
+}
+
+/// Re-checks a connection's signed-in user when their access changed
+/// (deactivated, demoted, signed out): `Some(error)` if it ended.
+async fn access_ended(db: &DatabaseConnection, actor: &Actor) -> Option<async_graphql::Error> {
+    match Box::pin(accounts::still_valid(db, actor)).await {
+        Ok(true) => None,
+        Ok(false) => Some(
+            AppError::Unauthenticated(
+                "your session ended or your access changed: sign in again and resubscribe".into(),
+            )
+            .into(),
+        ),
+        Err(err) => Some(err.into()),
+    }
+}
+
+/// The start of every subscription: the connection's user may still act.
+async fn ensure_access(db: &DatabaseConnection, actor: &Actor) -> Result<()> {
+    match access_ended(db, actor).await {
+        Some(error) => Err(error),
+        None => Ok(()),
     }
 }
 
@@ -232,6 +268,15 @@ impl Feed {
                             Ok(Some(row)) => row,
                             Ok(None) => continue,
                             Err(err) => return Some(Err(err.into())),
+                        }
+                    }
+                    Ok(Event::AccessChanged { .. }) => {
+                        match access_ended(&self.db, &self.actor).await {
+                            Some(error) => {
+                                self.ended = true;
+                                return Some(Err(error));
+                            }
+                            None => continue,
                         }
                     }
                     Ok(_) => continue,

@@ -13,6 +13,7 @@ use crate::{
         token::{self, TokenKeys},
         Actor,
     },
+    bus::{self, Event},
     entity::{
         refresh_token,
         user::{self, Role},
@@ -223,13 +224,18 @@ pub async fn login(
     Ok(session)
 }
 
-async fn revoke_family<C: ConnectionTrait>(conn: &C, family_id: Uuid) -> AppResult<()> {
+async fn revoke_family<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    family_id: Uuid,
+) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh_token::Column::FamilyId.eq(family_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
+    bus::publish(conn, &[Event::AccessChanged { user_id }]).await?;
     Ok(())
 }
 
@@ -241,7 +247,7 @@ pub async fn revoke_all_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) ->
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(conn)
         .await?;
-    Ok(())
+    bus::publish(conn, &[Event::AccessChanged { user_id }]).await
 }
 
 /// Rotates a refresh token: the presented one is spent, a new one of the
@@ -274,7 +280,7 @@ pub async fn refresh(
         .exec(&txn)
         .await?;
     if spent.rows_affected == 0 {
-        revoke_family(&txn, stored.family_id).await?;
+        revoke_family(&txn, stored.user_id, stored.family_id).await?;
         audit::record(
             &txn,
             AuditEntry::new("session.reuse_detected")
@@ -310,7 +316,7 @@ pub async fn logout(db: &DatabaseConnection, presented: &str, ip: Option<&str>) 
         return Err(AppError::Unauthenticated(INVALID_REFRESH.into()));
     };
     let txn = db.begin().await?;
-    revoke_family(&txn, stored.family_id).await?;
+    revoke_family(&txn, stored.user_id, stored.family_id).await?;
     audit::record(
         &txn,
         AuditEntry::new("logout")
@@ -362,6 +368,26 @@ pub async fn change_password(
     let session = open_session(&txn, auth, user, None).await?;
     txn.commit().await?;
     Ok(session)
+}
+
+/// Whether `actor` (verified earlier, on a long-lived connection) may still
+/// act: active, with the same role, and its session not ended.
+pub async fn still_valid(db: &DatabaseConnection, actor: &Actor) -> AppResult<bool> {
+    let Some(user) = user::Entity::find_by_id(actor.user_id).one(db).await? else {
+        return Ok(false);
+    };
+    if !user.is_active || user.role != actor.role {
+        return Ok(false);
+    }
+    let Some(session) = actor.session_id else {
+        return Ok(true);
+    };
+    let revoked = refresh_token::Entity::find()
+        .filter(refresh_token::Column::FamilyId.eq(session))
+        .filter(refresh_token::Column::RevokedAt.is_not_null())
+        .one(db)
+        .await?;
+    Ok(revoked.is_none())
 }
 
 /// Turns a bearer token into an [`Actor`], checking against the database that

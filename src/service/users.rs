@@ -196,8 +196,10 @@ pub async fn update(
     if let Some(name) = name {
         active.full_name = Set(name);
     }
-    if let Some(role) = input.role {
+    if let Some(role) = input.role.filter(|r| *r != before.role) {
         active.role = Set(role);
+        // Live connections verified the old role: they re-check.
+        crate::bus::publish(&txn, &[crate::bus::Event::AccessChanged { user_id: id }]).await?;
     }
     active.updated_at = Set(Utc::now());
     let after = active.update(&txn).await.map_err(|err| {

@@ -54,8 +54,10 @@ impl Live {
     /// The next protocol message (pings answered and skipped); panics after 30 s
     /// (generous: the PostgreSQL lane runs many tests at once).
     pub async fn next(&mut self) -> Value {
+        // One deadline for the whole wait: answered pings must not extend it.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let message = tokio::time::timeout(Duration::from_secs(30), self.socket.next())
+            let message = tokio::time::timeout_at(deadline, self.socket.next())
                 .await
                 .expect("a message within 30 s")
                 .expect("the socket is open")

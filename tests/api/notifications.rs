@@ -452,3 +452,42 @@ async fn a_score_subscription_follows_changes_and_ends_with_not_found_when_acces
         json!({ "id": "score", "type": "complete" })
     );
 }
+
+#[tokio::test]
+async fn a_deactivated_users_live_streams_end_with_unauthenticated() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let mut live = listen(app.port, &rep, None).await;
+    live.subscribe(
+        "count",
+        "subscription { unreadNotificationCountChanged }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(live.next().await["id"], "count");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    assert_ok(
+        &app.gql(
+            "mutation($id: ID!) { deactivateUser(id: $id) { isActive } }",
+            json!({ "id": rep.user_id }),
+            Some(&admin.access),
+        )
+        .await,
+    );
+
+    let mut ended = Vec::new();
+    while ended.len() < 2 {
+        let message = live.next().await;
+        if message["type"] == "next" {
+            assert_eq!(
+                message["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+                "{message}"
+            );
+            ended.push(message["id"].as_str().unwrap().to_string());
+        }
+    }
+    ended.sort();
+    assert_eq!(ended, ["bell", "count"]);
+}
