@@ -491,3 +491,43 @@ async fn a_deactivated_users_live_streams_end_with_unauthenticated() {
     ended.sort();
     assert_eq!(ended, ["bell", "count"]);
 }
+
+#[tokio::test]
+async fn bad_cursors_ids_and_oversized_batches_are_bad_user_input() {
+    let app = spawn_app().await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let mut live = Live::connect(app.port, &rep.access).await;
+    live.subscribe("bell", ADDED, json!({ "after": "not-a-cursor" }))
+        .await;
+    live.subscribe(
+        "score",
+        "subscription { leadScoreChanged(leadId: \"nope\") { total } }",
+        json!({}),
+    )
+    .await;
+    let too_many: Vec<String> = (0..501).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+
+    let mut refused = Vec::new();
+    while refused.len() < 2 {
+        let message = live.next().await;
+        if message["type"] == "next" {
+            refused.push(message);
+        }
+    }
+    refused.sort_by_key(|m| m["id"].as_str().unwrap_or_default().to_string());
+    let batch = app
+        .gql(
+            "mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }",
+            json!({ "ids": too_many }),
+            Some(&rep.access),
+        )
+        .await;
+
+    for (message, field) in refused.iter().zip(["after", "leadId"]) {
+        let error = &message["payload"]["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{message}");
+        assert_eq!(error["extensions"]["field"], field, "{message}");
+    }
+    assert_eq!(error_code(&batch), "BAD_USER_INPUT");
+    assert_eq!(batch["errors"][0]["extensions"]["field"], "ids");
+}
