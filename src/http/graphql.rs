@@ -1,25 +1,33 @@
 //! `POST /graphql` and `GET /graphql`, per the GraphQL-over-HTTP spec.
+//!
+//! A request is read ([`graphql_request`](super::graphql_request)), admitted
+//! ([`admission`](crate::graphql::admission): limits, parsing, validation on
+//! a gate thread), authenticated, then executed with the document parsed
+//! once. Refusals before execution carry no `data` entry.
 use std::net::SocketAddr;
 
 use async_graphql::{
-    http::GraphiQLSource, parser::types::OperationType, Response as GqlResponse, ServerError,
+    http::GraphiQLSource,
+    parser::types::{ExecutableDocument, OperationType},
+    Request as GqlRequest, ServerError,
 };
-use async_graphql_axum::GraphQLRequest;
 use axum::{
-    extract::{ConnectInfo, State},
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    extract::{ConnectInfo, Request, State},
+    http::{header, HeaderValue, Method, StatusCode},
     response::{Html, IntoResponse, Response},
 };
 
-use super::{client_ip, AppState};
-use crate::{
-    auth::Actor,
-    error::AppError,
-    graphql::{Loaders, RequestMeta},
-    service::{accounts, api_keys, api_keys::ApiKeyGrant},
+use super::{
+    client_ip,
+    graphql_request::{self, Incoming},
+    principal,
+    reply::{self, GRAPHQL_RESPONSE_JSON},
+    AppState,
 };
-
-const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+use crate::{
+    error::AppError,
+    graphql::{admission::Refusal, loaders, RequestMeta},
+};
 
 pub async fn graphiql(State(state): State<AppState>) -> Response {
     if !state.settings.graphiql_enabled() {
@@ -35,169 +43,186 @@ pub async fn graphiql(State(state): State<AppState>) -> Response {
     .into_response()
 }
 
-/// Who sent a request: a signed-in person or an integration's API key.
-pub enum Principal {
-    User(Actor),
-    ApiKey(ApiKeyGrant),
-}
-
-/// The principal behind an `Authorization` header. No header is an
-/// anonymous request; a header that does not verify is an error, never
-/// anonymous.
-pub async fn principal_from_header(
-    state: &AppState,
-    value: Option<&str>,
-) -> Result<Option<Principal>, AppError> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    let (scheme, credential) = value.split_once(' ').unwrap_or((value, ""));
-    let credential = credential.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
-        accounts::authenticate(&state.api.db, &state.api.auth.keys, credential)
-            .await
-            .map(|actor| Some(Principal::User(actor)))
-    } else if scheme.eq_ignore_ascii_case("apikey") {
-        api_keys::authenticate(&state.api.db, credential)
-            .await
-            .map(|grant| Some(Principal::ApiKey(grant)))
-    } else {
-        Err(AppError::Unauthenticated(
-            "unsupported Authorization scheme: send Authorization: Bearer <accessToken> or ApiKey <secret>".into(),
-        ))
-    }
-}
-
 pub async fn handle(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    headers: HeaderMap,
-    request: GraphQLRequest,
+    request: Request,
 ) -> Response {
-    let accept = headers
+    let (parts, body) = request.into_parts();
+    let accept = parts
+        .headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if method == Method::GET && accept.contains("text/html") && state.settings.graphiql_enabled() {
+    if parts.method == Method::GET
+        && accept.contains("text/html")
+        && state.settings.graphiql_enabled()
+    {
         return graphiql(State(state)).await;
     }
-    let wants_graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
-    let mut request = request.into_inner();
-    if method == Method::GET && is_mutation(&mut request) {
-        // GET must be safe: mutations only over POST (GraphQL over HTTP, 405).
-        let error = ServerError::new("mutations are only accepted over POST", None);
-        let mut response = render(
-            GqlResponse::from_errors(vec![error]),
-            wants_graphql_json,
-            StatusCode::METHOD_NOT_ALLOWED,
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
-    }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let principal = match principal_from_header(&state, authorization).await {
-        Ok(principal) => principal,
-        Err(err) => {
-            let status = match err {
-                AppError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::UNAUTHORIZED,
-            };
-            let error: async_graphql::Error = err.into();
-            let mut response = render(
-                GqlResponse::from_errors(vec![error.into_server_error(Default::default())]),
-                wants_graphql_json,
-                status,
-            );
-            if status == StatusCode::UNAUTHORIZED {
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
-                );
-            }
-            return response;
-        }
+    let graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
+    let incoming = match graphql_request::read(
+        &parts.method,
+        &parts.uri,
+        &parts.headers,
+        body,
+        state.settings.max_body_bytes,
+        state.settings.allow_batch_requests,
+    )
+    .await
+    {
+        Ok(incoming) => incoming,
+        Err(err) => return reply::app_error(err, graphql_json),
     };
-    let (actor, api_key) = match principal {
-        Some(Principal::User(actor)) => (Some(actor), None),
-        Some(Principal::ApiKey(grant)) => (None, Some(grant)),
-        None => (None, None),
+    let caller = Caller {
+        authorization: parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        client_ip: client_ip(&state.settings, Some(peer), &parts.headers),
+        method: parts.method,
+    };
+    match incoming {
+        Incoming::Single(request) => render(run(&state, &caller, *request).await, graphql_json),
+        Incoming::Batch(requests) => {
+            let mut answers = Vec::with_capacity(requests.len());
+            for request in requests {
+                answers.push(run(&state, &caller, request).await.into_json());
+            }
+            reply::json_body(
+                StatusCode::OK,
+                Ok(serde_json::Value::Array(answers)),
+                graphql_json,
+            )
+        }
+    }
+}
+
+/// What every operation of one HTTP request shares.
+struct Caller {
+    authorization: Option<String>,
+    client_ip: Option<std::net::IpAddr>,
+    method: Method,
+}
+
+/// How one operation ended.
+enum Outcome {
+    Executed(async_graphql::Response),
+    /// Its document did not parse or validate.
+    Invalid(Vec<ServerError>),
+    Refused(AppError),
+    /// A mutation sent over GET.
+    UnsafeMethod,
+}
+
+impl Outcome {
+    /// One item of a batch's answer.
+    fn into_json(self) -> serde_json::Value {
+        let mut errors = match self {
+            Outcome::Executed(mut response) => {
+                reply::tidy(&mut response.errors);
+                return serde_json::to_value(&response).unwrap_or_default();
+            }
+            Outcome::Invalid(errors) => errors,
+            Outcome::Refused(err) => vec![reply::server_error(err)],
+            Outcome::UnsafeMethod => vec![unsafe_method()],
+        };
+        reply::tidy(&mut errors);
+        serde_json::json!({ "errors": errors })
+    }
+}
+
+fn unsafe_method() -> ServerError {
+    ServerError::new("mutations are only accepted over POST", None)
+}
+
+fn render(outcome: Outcome, graphql_json: bool) -> Response {
+    match outcome {
+        Outcome::Executed(response) => reply::executed(response, graphql_json),
+        // A well-formed HTTP request whose document does not parse or
+        // validate: 200 for plain JSON clients, 400 for the newer media type.
+        Outcome::Invalid(errors) => {
+            let status = if graphql_json {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            reply::refused(errors, status, graphql_json)
+        }
+        Outcome::Refused(err) => reply::app_error(err, graphql_json),
+        Outcome::UnsafeMethod => {
+            // GET must be safe: mutations only over POST (GraphQL over HTTP, 405).
+            let mut response = reply::refused(
+                vec![unsafe_method()],
+                StatusCode::METHOD_NOT_ALLOWED,
+                graphql_json,
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
+    }
+}
+
+async fn run(state: &AppState, caller: &Caller, request: GqlRequest) -> Outcome {
+    let doc = match state.gate.admit(&request).await {
+        Ok(doc) => doc,
+        Err(Refusal::Invalid(errors)) => return Outcome::Invalid(errors),
+        Err(refusal) => return Outcome::Refused(refusal_error(refusal)),
+    };
+    let mutation = is_mutation(&doc, request.operation_name.as_deref());
+    if caller.method == Method::GET && mutation {
+        return Outcome::UnsafeMethod;
+    }
+    let actor = match principal::from_header(&state.core, caller.authorization.as_deref()).await {
+        Ok(actor) => actor,
+        Err(err) => return Outcome::Refused(err),
     };
     // Queries change nothing, so their loaders may cache; a mutation request
     // could otherwise read a value cached before its own earlier change.
-    let loaders = if is_mutation(&mut request) {
-        Loaders::uncached(&state.api.db, actor.clone())
+    let loaders = if mutation {
+        loaders::uncached(&state.core, actor.clone())
     } else {
-        Loaders::new(&state.api.db, actor.clone())
+        loaders::for_request(&state.core, actor.clone())
     };
     let meta = RequestMeta {
         actor,
-        api_key,
-        client_ip: client_ip(&state.settings, Some(peer), &headers),
+        client_ip: caller.client_ip,
     };
-    let response = state.schema.execute(request.data(meta).data(loaders)).await;
-    // A request that failed before execution (syntax, validation) has no data.
-    let status = if wants_graphql_json
-        && response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-    {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    render(response, wants_graphql_json, status)
+    let mut request = request.data(meta).data(loaders);
+    request.set_parsed_query(doc);
+    Outcome::Executed(state.schema.execute(request).await)
 }
 
-fn is_mutation(request: &mut async_graphql::Request) -> bool {
-    let name = request.operation_name.clone();
-    let Ok(doc) = request.parsed_query() else {
-        return false;
-    };
+/// The error a refused document answers with (the websocket sends the same).
+pub fn refusal_error(refusal: Refusal) -> AppError {
+    match refusal {
+        Refusal::Limit { field, message } => AppError::BadUserInput {
+            field: field.unwrap_or_else(|| "query".into()),
+            message,
+        },
+        Refusal::Invalid(_) => AppError::bad_input("query", "the document is not valid"),
+        Refusal::Busy => AppError::TooManyRequests {
+            reason: "the server has too many requests waiting",
+            retry_after_secs: 1,
+        },
+        Refusal::Timeout => AppError::Timeout {
+            secs: crate::graphql::admission::GATE_DEADLINE.as_secs(),
+        },
+        Refusal::Internal(detail) => AppError::internal(detail),
+    }
+}
+
+fn is_mutation(doc: &ExecutableDocument, name: Option<&str>) -> bool {
     let mut operations = doc.operations.iter();
     match name {
         Some(name) => operations.any(|(n, op)| {
-            n.map(|n| n.as_str()) == Some(name.as_str()) && op.node.ty == OperationType::Mutation
+            n.map(|n| n.as_str()) == Some(name) && op.node.ty == OperationType::Mutation
         }),
         None => operations
             .next()
             .is_some_and(|(_, op)| op.node.ty == OperationType::Mutation),
     }
-}
-
-/// Every error leaves with an `extensions.code`. Errors async-graphql raises
-/// itself (syntax, validation, argument coercion, limits) carry none: they
-/// are the client's to fix, so BAD_USER_INPUT.
-pub fn with_codes(mut response: GqlResponse) -> GqlResponse {
-    for error in &mut response.errors {
-        let ext = error.extensions.get_or_insert_with(Default::default);
-        if ext.get("code").is_none() {
-            ext.set("code", "BAD_USER_INPUT");
-        }
-    }
-    response
-}
-
-fn render(response: GqlResponse, graphql_json: bool, status: StatusCode) -> Response {
-    let body = match serde_json::to_vec(&with_codes(response)) {
-        Ok(body) => body,
-        Err(err) => {
-            tracing::error!(error = %err, "could not serialise a GraphQL response");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    let content_type = if graphql_json {
-        GRAPHQL_RESPONSE_JSON
-    } else {
-        "application/json"
-    };
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
-        body,
-    )
-        .into_response()
 }

@@ -1,7 +1,7 @@
 //! Liveness, readiness and a health document that says why the database is
 //! unreachable (the failure class and a message without secrets).
 use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::AppState;
@@ -12,7 +12,7 @@ pub async fn livez() -> &'static str {
 }
 
 async fn probe(state: &AppState) -> Result<(), db::Diagnosis> {
-    match state.api.db.execute_unprepared("SELECT 1").await {
+    match state.core.db().execute_unprepared("SELECT 1").await {
         Ok(_) => Ok(()),
         Err(err) => Err(db::diagnose_runtime(&state.settings, &err)),
     }
@@ -31,13 +31,9 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let backend = match state.api.db.get_database_backend() {
-        DbBackend::Postgres => "postgres",
-        DbBackend::Sqlite => "sqlite",
-        _ => "other",
-    };
+    let backend = state.core.dialect().name();
     // Read before the probe, which itself borrows a connection.
-    let pool = db::pool_figures(&state.api.db, db::max_connections(&state.settings));
+    let pool = db::pool_figures(state.core.db(), db::max_connections(&state.settings));
     let (status, database) = match probe(&state).await {
         Ok(()) => (
             StatusCode::OK,

@@ -8,29 +8,38 @@ use axum::{
     routing::get,
     Router,
 };
+use tokio::sync::watch;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
-    limit::RequestBodyLimitLayer,
     set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
 use crate::{
     config::Settings,
-    graphql::{ApiContext, AppSchema},
+    core::Core,
+    graphql::{admission::Gate, AppSchema},
 };
 
 pub mod graphql;
+pub mod graphql_request;
 pub mod health;
 pub mod limits;
+pub mod principal;
+pub mod reply;
+pub mod serve;
 pub mod websocket;
 
 #[derive(Clone)]
 pub struct AppState {
     pub schema: AppSchema,
-    pub api: ApiContext,
+    pub core: Core,
+    /// Where every GraphQL document is checked before it runs.
+    pub gate: Gate,
     pub settings: Arc<Settings>,
     pub started: Instant,
+    /// Turns true when the server starts shutting down.
+    pub stopping: watch::Receiver<bool>,
 }
 
 /// GraphiQL loads its scripts and styles from a CDN and talks to this origin
@@ -56,7 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(timed)
         .route("/graphql/ws", get(websocket::upgrade))
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(settings.max_body_bytes))
+        .layer(middleware::from_fn(limits::request_context))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
