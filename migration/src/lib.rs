@@ -11,6 +11,9 @@ mod m20261123_000005_add_lead_sort_indexes;
 mod m20261123_000006_add_priority_index;
 mod m20261123_000007_create_rescore_jobs;
 mod m20261123_000008_set_leads_fillfactor;
+mod m20261124_000009_add_key_disabling_and_event_senders;
+mod m20261124_000010_check_score_enums;
+mod m20261124_000011_add_learned_scoring;
 
 pub struct Migrator;
 
@@ -26,6 +29,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_add_priority_index::Migration),
             Box::new(m20261123_000007_create_rescore_jobs::Migration),
             Box::new(m20261123_000008_set_leads_fillfactor::Migration),
+            Box::new(m20261124_000009_add_key_disabling_and_event_senders::Migration),
+            Box::new(m20261124_000010_check_score_enums::Migration),
+            Box::new(m20261124_000011_add_learned_scoring::Migration),
         ]
     }
 }

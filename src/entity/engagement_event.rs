@@ -13,6 +13,8 @@ pub struct Model {
     pub external_id: Option<String>,
     pub metadata: Json,
     pub api_key_id: Option<Uuid>,
+    /// The user who sent it (for a key, the admin it acts for).
+    pub recorded_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }
 

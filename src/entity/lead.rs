@@ -60,6 +60,8 @@ pub struct Model {
     pub phone: Option<String>,
     pub company: Option<String>,
     pub job_title: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
     pub source: LeadSource,
     pub status: LeadStatus,
     /// Minor units (cents) of `currency`.
@@ -76,8 +78,9 @@ pub struct Model {
     pub search_text: String,
     /// The latest score, denormalised from `lead_scores` for sorting and filtering.
     pub score: Option<i32>,
-    pub classification: Option<String>,
-    pub priority_tier: Option<String>,
+    pub classification: Option<super::lead_score::Classification>,
+    /// NULL for WON and LOST leads: never prioritized.
+    pub priority_tier: Option<super::lead_score::PriorityTier>,
     pub score_confidence: Option<f64>,
     pub scored_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

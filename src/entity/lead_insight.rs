@@ -1,4 +1,19 @@
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum InsightKind {
+    #[sea_orm(string_value = "TALKING_POINT")]
+    TalkingPoint,
+    #[sea_orm(string_value = "CONCERN")]
+    Concern,
+    #[sea_orm(string_value = "OPPORTUNITY")]
+    Opportunity,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "lead_insights")]
@@ -7,8 +22,7 @@ pub struct Model {
     pub id: Uuid,
     pub lead_id: Uuid,
     pub score_id: Uuid,
-    /// TALKING_POINT, CONCERN or OPPORTUNITY.
-    pub kind: String,
+    pub kind: InsightKind,
     pub text: String,
     pub evidence: Json,
     /// Order within its score, strongest first.

@@ -1,4 +1,23 @@
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NotificationKind {
+    #[sea_orm(string_value = "LEAD_ASSIGNED")]
+    LeadAssigned,
+    #[sea_orm(string_value = "LEAD_TRANSFERRED")]
+    LeadTransferred,
+    #[sea_orm(string_value = "ASSIGNMENT_COMPLETED")]
+    AssignmentCompleted,
+    #[sea_orm(string_value = "LEAD_BECAME_HOT")]
+    LeadBecameHot,
+    #[sea_orm(string_value = "NOTE_ADDED")]
+    NoteAdded,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "notifications")]
@@ -6,7 +25,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
-    pub kind: String,
+    pub kind: NotificationKind,
     pub title: String,
     pub body: String,
     pub lead_id: Option<Uuid>,

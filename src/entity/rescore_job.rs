@@ -1,5 +1,10 @@
-use sea_orm::entity::prelude::*;
+use sea_orm::{entity::prelude::*, FromJsonQueryResult};
 use serde::{Deserialize, Serialize};
+
+use super::{
+    lead::{LeadSource, LeadStatus},
+    lead_score::Classification,
+};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
@@ -17,6 +22,33 @@ pub enum JobStatus {
     Failed,
 }
 
+/// Whose leads a stored filter means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoredAssignee {
+    User(Uuid),
+    Unassigned,
+}
+
+/// The lead filter a job was started with, as stored: its own versioned
+/// shape, so renaming a field of the API's filter cannot break a stored
+/// job. Version 1 is the shape jobs were first stored in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, FromJsonQueryResult)]
+#[serde(default)]
+pub struct StoredFilter {
+    pub version: u32,
+    pub statuses: Vec<LeadStatus>,
+    pub source: Option<LeadSource>,
+    pub classification: Option<Classification>,
+    pub score_min: Option<i32>,
+    pub score_max: Option<i32>,
+    pub assignee: Option<StoredAssignee>,
+    pub created_after: Option<DateTimeUtc>,
+    pub created_before: Option<DateTimeUtc>,
+    pub updated_after: Option<DateTimeUtc>,
+    pub updated_before: Option<DateTimeUtc>,
+    pub search: Option<String>,
+}
+
 /// An admin's request to rescore a set of leads.
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "rescore_jobs")]
@@ -24,8 +56,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub status: JobStatus,
-    /// The lead filter, as `service::leads::LeadFilter` serialises it.
-    pub filter: Json,
+    pub filter: StoredFilter,
     /// Leads that matched when the job started.
     pub total: i64,
     pub processed: i64,

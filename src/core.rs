@@ -1,0 +1,140 @@
+//! The application core: built once (in `app`), and what every entry point
+//! goes through (resolvers, the command line, background workers). It owns
+//! the database and its dialect, the instance's event bus, the scoring
+//! settings, the sign-in configuration and the background tasks, so a
+//! service needs only the core and the [`Actor`](crate::auth::Actor).
+use std::{
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::AuthConfig,
+    db::{Dialect, UnitOfWork},
+    error::AppResult,
+    events::{listener, Bus},
+    learning::{Basis, LearnedSettings},
+    scoring::Thresholds,
+    tasks::Tasks,
+};
+
+/// What scoring is configured to do.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScoringSettings {
+    pub thresholds: Thresholds,
+    /// How often the decay sweep runs; none turns it off.
+    pub sweep_interval: Option<Duration>,
+    pub learned: LearnedSettings,
+    /// How often a new model is trained; none turns scheduled training off.
+    pub retrain_interval: Option<Duration>,
+}
+
+/// What scores rest on, as last read from the database. Replicas read the
+/// active model from the database; this keeps it for a few seconds so a
+/// batch of rescoring does not read it again.
+#[derive(Default)]
+pub struct BasisCache(RwLock<Option<(Instant, Basis)>>);
+
+impl BasisCache {
+    /// How long a read stays good: a model activated on another replica
+    /// scores here within this.
+    pub const FRESH_FOR: Duration = Duration::from_secs(10);
+
+    pub fn get(&self) -> Option<Basis> {
+        let held = self.0.read().unwrap_or_else(|e| e.into_inner());
+        held.as_ref()
+            .filter(|(at, _)| at.elapsed() < Self::FRESH_FOR)
+            .map(|(_, basis)| basis.clone())
+    }
+
+    pub fn set(&self, basis: Basis) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), basis));
+    }
+
+    /// Forgets it, so the next read goes to the database (after activation).
+    pub fn clear(&self) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// Cloning shares the core.
+#[derive(Clone)]
+pub struct Core(Arc<Inner>);
+
+struct Inner {
+    db: DatabaseConnection,
+    dialect: Dialect,
+    bus: Bus,
+    scoring: ScoringSettings,
+    auth: AuthConfig,
+    tasks: Tasks,
+    basis: BasisCache,
+}
+
+impl Core {
+    pub fn new(db: DatabaseConnection, scoring: ScoringSettings, auth: AuthConfig) -> Self {
+        Self(Arc::new(Inner {
+            dialect: Dialect::of(&db),
+            db,
+            bus: Bus::default(),
+            scoring,
+            auth,
+            tasks: Tasks::default(),
+            basis: BasisCache::default(),
+        }))
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.0.db
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.0.dialect
+    }
+
+    pub fn bus(&self) -> &Bus {
+        &self.0.bus
+    }
+
+    pub fn scoring(&self) -> ScoringSettings {
+        self.0.scoring
+    }
+
+    pub fn thresholds(&self) -> Thresholds {
+        self.0.scoring.thresholds
+    }
+
+    pub fn auth(&self) -> &AuthConfig {
+        &self.0.auth
+    }
+
+    pub fn tasks(&self) -> &Tasks {
+        &self.0.tasks
+    }
+
+    pub fn basis(&self) -> &BasisCache {
+        &self.0.basis
+    }
+
+    /// Starts a unit of work: a write transaction whose events leave at commit.
+    pub async fn begin(&self) -> AppResult<UnitOfWork> {
+        Ok(UnitOfWork::begin(&self.0.db, self.0.dialect, self.0.bus.clone()).await?)
+    }
+
+    /// Starts listening for other replicas' events (PostgreSQL), as an
+    /// owned task.
+    pub async fn start_listening(&self) {
+        if self.dialect() != Dialect::Postgres {
+            return;
+        }
+        let pool = self.db().get_postgres_connection_pool().clone();
+        let bus = self.bus().clone();
+        self.tasks()
+            .spawn("event listener", move |stop| {
+                listener::listen(pool, bus, stop)
+            })
+            .await;
+    }
+}

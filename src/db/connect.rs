@@ -1,0 +1,105 @@
+//! Connecting: pool options, start-up retries, pool figures for health.
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use serde::Serialize;
+
+use super::{
+    diagnose::{check_reachable, classify, parse_target, Diagnosis, Target},
+    dialect::Dialect,
+};
+use crate::config::Settings;
+
+fn connect_options(settings: &Settings) -> ConnectOptions {
+    let dialect = Dialect::of_url(settings.database_url());
+    let mut options = ConnectOptions::new(settings.database_url().to_string());
+    options
+        .max_connections(
+            settings
+                .db_max_connections
+                .unwrap_or(dialect.default_pool_size())
+                .max(1),
+        )
+        .min_connections(settings.db_min_connections)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_secs.max(1)))
+        .sqlx_logging(false);
+    dialect.tune(options)
+}
+
+/// Connects, retrying transient failures with exponential backoff; gives up
+/// with a [`Diagnosis`] the caller prints as is.
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, Diagnosis> {
+    let target = parse_target(settings)?;
+    let mut delay = Duration::from_millis(500);
+    let mut attempt = 0;
+    loop {
+        let result = try_connect(settings, &target).await;
+        match result {
+            Ok(db) => return Ok(db),
+            Err(diag) if diag.class.is_transient() && attempt < settings.db_connect_retries => {
+                attempt += 1;
+                tracing::warn!(
+                    class = diag.class.as_str(),
+                    attempt,
+                    of = settings.db_connect_retries,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "database not reachable yet: {diag}"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(16));
+            }
+            Err(diag) => return Err(diag),
+        }
+    }
+}
+
+async fn try_connect(
+    settings: &Settings,
+    target: &Target,
+) -> Result<DatabaseConnection, Diagnosis> {
+    if target.scheme != "sqlite" {
+        check_reachable(target).await?;
+    }
+    let db = Database::connect(connect_options(settings))
+        .await
+        .map_err(|err| classify(target, &err))?;
+    // The pool may connect lazily; one round trip proves the credentials.
+    db.execute_unprepared("SELECT 1")
+        .await
+        .map_err(|err| classify(target, &err))?;
+    Ok(db)
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PoolFigures {
+    pub size: u32,
+    pub idle: u32,
+    pub in_use: u32,
+    pub max: u32,
+}
+
+/// Pool figures for `/health.json`.
+pub fn pool_figures(db: &DatabaseConnection, max: u32) -> Option<PoolFigures> {
+    let (size, idle) = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle() as u32)
+        }
+        _ => return None,
+    };
+    Some(PoolFigures {
+        size,
+        idle,
+        in_use: size.saturating_sub(idle),
+        max,
+    })
+}
+
+pub fn max_connections(settings: &Settings) -> u32 {
+    connect_options(settings).get_max_connections().unwrap_or(1)
+}

@@ -1,0 +1,11 @@
+//! The database: connecting and diagnosing, the one module of backend
+//! differences, and the unit of work every write goes through.
+mod connect;
+pub mod diagnose;
+pub mod dialect;
+mod unit_of_work;
+
+pub use connect::{connect, max_connections, pool_figures, PoolFigures};
+pub use diagnose::{diagnose_runtime, Diagnosis, FailureClass};
+pub use dialect::Dialect;
+pub use unit_of_work::UnitOfWork;

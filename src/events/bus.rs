@@ -1,0 +1,369 @@
+//! This process's event bus: events carry ids only; subscribers read what
+//! they show from the database as themselves, so the tables stay the one
+//! source of truth and a subscriber sees nothing it may not see.
+//!
+//! The bus belongs to one application instance (its [`Core`]), never to the
+//! process: two servers started in one test process share nothing, exactly
+//! as two processes would. Events reach it only after their transaction
+//! commits (see [`UnitOfWork`]).
+//!
+//! Routing is per user and per lead, so an event wakes only the streams it
+//! concerns. Each subscriber has its own bounded queue: one that lets it
+//! fill is dropped and told it lagged. When the bus itself may have missed
+//! events (a reconnecting listener), every subscriber is told there was a
+//! gap instead; it then catches up from the database on its own, outside
+//! its queue.
+//!
+//! [`Core`]: crate::core::Core
+//! [`UnitOfWork`]: crate::db::UnitOfWork
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex,
+    },
+};
+
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// Events one subscriber may fall behind by before it is cut off (it then
+/// resumes with `after`).
+pub const PER_SUBSCRIBER: usize = 256;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    Notification {
+        id: Uuid,
+        user_id: Uuid,
+    },
+    UnreadChanged {
+        user_id: Uuid,
+    },
+    ScoreChanged {
+        lead_id: Uuid,
+    },
+    /// A user's sessions or role changed: their live streams re-check access.
+    AccessChanged {
+        user_id: Uuid,
+    },
+}
+
+impl Event {
+    /// `n:<id>:<user>`, `u:<user>`, `s:<lead>`, `a:<user>`: at most 76 bytes,
+    /// far below NOTIFY's 8,000-byte limit.
+    pub fn encode(&self) -> String {
+        match self {
+            Event::Notification { id, user_id } => format!("n:{id}:{user_id}"),
+            Event::UnreadChanged { user_id } => format!("u:{user_id}"),
+            Event::ScoreChanged { lead_id } => format!("s:{lead_id}"),
+            Event::AccessChanged { user_id } => format!("a:{user_id}"),
+        }
+    }
+
+    pub fn decode(payload: &str) -> Option<Self> {
+        let mut parts = payload.split(':');
+        let kind = parts.next()?;
+        let first = Uuid::parse_str(parts.next()?).ok()?;
+        let event = match kind {
+            "n" => Event::Notification {
+                id: first,
+                user_id: Uuid::parse_str(parts.next()?).ok()?,
+            },
+            "u" => Event::UnreadChanged { user_id: first },
+            "s" => Event::ScoreChanged { lead_id: first },
+            "a" => Event::AccessChanged { user_id: first },
+            _ => return None,
+        };
+        parts.next().is_none().then_some(event)
+    }
+
+    fn topic(&self) -> Topic {
+        match self {
+            Event::Notification { user_id, .. }
+            | Event::UnreadChanged { user_id }
+            | Event::AccessChanged { user_id } => Topic::User(*user_id),
+            Event::ScoreChanged { lead_id } => Topic::Lead(*lead_id),
+        }
+    }
+}
+
+/// An event as this bus handed it out. `seq` is the same for every
+/// subscriber that received this dispatch, so streams that react to one
+/// event can share the reads it causes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub seq: u64,
+    pub event: Event,
+}
+
+/// What a subscriber listens to: one user's notifications and unread
+/// count, or one lead's score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Topic {
+    User(Uuid),
+    Lead(Uuid),
+}
+
+/// Why a subscriber got no event.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Missed {
+    /// It fell [`PER_SUBSCRIBER`] events behind and was dropped.
+    Lagged,
+    /// The bus may have missed events meant for it (the listener
+    /// reconnected): catch up from the database, then listen on.
+    Gap,
+    /// The bus is gone (the server is stopping).
+    Closed,
+}
+
+/// One subscriber's end.
+pub struct Subscriber {
+    queue: Arc<Queue>,
+}
+
+/// A subscriber's queue, shared by its end and the bus. A lock and a
+/// `VecDeque` that grows only as events wait: an idle subscriber costs
+/// about a hundred bytes, where a channel would allocate a block of slots.
+#[derive(Default)]
+struct Queue {
+    state: Mutex<QueueState>,
+    woken: Notify,
+}
+
+#[derive(Default)]
+struct QueueState {
+    deliveries: VecDeque<Delivery>,
+    lagged: bool,
+    gap: bool,
+    /// The bus let go of this queue (it is gone, or cut the subscriber off).
+    closed: bool,
+    /// The subscriber let go of it.
+    gone: bool,
+    /// The stream has read what it starts from (see [`Subscriber::ready`]).
+    ready: bool,
+}
+
+impl Queue {
+    fn state(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Subscriber {
+    /// Marks the stream as started: it has read what it starts from, so
+    /// anything written from now on reaches it. [`Bus::subscribers`]
+    /// counts only started streams, which makes it a readiness signal.
+    pub fn ready(&self) {
+        self.queue.state().ready = true;
+    }
+
+    pub async fn recv(&mut self) -> Result<Delivery, Missed> {
+        loop {
+            {
+                let mut state = self.queue.state();
+                if std::mem::take(&mut state.gap) {
+                    return Err(Missed::Gap);
+                }
+                if let Some(delivery) = state.deliveries.pop_front() {
+                    return Ok(delivery);
+                }
+                if state.lagged {
+                    return Err(Missed::Lagged);
+                }
+                if state.closed {
+                    return Err(Missed::Closed);
+                }
+            }
+            // A wake-up between the check and here is kept as a permit.
+            self.queue.woken.notified().await;
+        }
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.queue.state().gone = true;
+    }
+}
+
+/// The bus's end of a subscriber's queue.
+struct Outlet(Arc<Queue>);
+
+impl Outlet {
+    /// Queues `delivery`; false when this outlet should go (its subscriber
+    /// is gone, or has fallen [`PER_SUBSCRIBER`] behind and is cut off).
+    fn offer(&self, delivery: Delivery) -> bool {
+        let mut state = self.0.state();
+        if state.gone {
+            return false;
+        }
+        if state.deliveries.len() >= PER_SUBSCRIBER {
+            state.lagged = true;
+            return false;
+        }
+        state.deliveries.push_back(delivery);
+        drop(state);
+        self.0.woken.notify_one();
+        true
+    }
+
+    fn is_gone(&self) -> bool {
+        self.0.state().gone
+    }
+
+    fn is_listening(&self) -> bool {
+        let state = self.0.state();
+        state.ready && !state.gone
+    }
+
+    fn signal_gap(&self) {
+        self.0.state().gap = true;
+        self.0.woken.notify_one();
+    }
+}
+
+impl Drop for Outlet {
+    fn drop(&mut self) {
+        self.0.state().closed = true;
+        self.0.woken.notify_one();
+    }
+}
+
+/// The bus of one application instance. Cloning shares it.
+#[derive(Clone, Default)]
+pub struct Bus {
+    topics: Arc<Mutex<HashMap<Topic, Vec<Outlet>>>>,
+    dispatched: Arc<AtomicU64>,
+}
+
+impl Bus {
+    /// A user's notifications, unread-count and access changes.
+    pub fn subscribe_user(&self, user_id: Uuid) -> Subscriber {
+        self.subscribe(Topic::User(user_id))
+    }
+
+    /// A lead's score changes.
+    pub fn subscribe_lead(&self, lead_id: Uuid) -> Subscriber {
+        self.subscribe(Topic::Lead(lead_id))
+    }
+
+    fn subscribe(&self, topic: Topic) -> Subscriber {
+        let queue = Arc::new(Queue::default());
+        self.lock()
+            .entry(topic)
+            .or_default()
+            .push(Outlet(queue.clone()));
+        Subscriber { queue }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Topic, Vec<Outlet>>> {
+        self.topics.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands `event` to its topic's subscribers, dropping those that are
+    /// gone or full.
+    pub fn dispatch(&self, event: Event) {
+        let topic = event.topic();
+        let delivery = Delivery {
+            seq: self.dispatched.fetch_add(1, Ordering::Relaxed),
+            event,
+        };
+        let mut topics = self.lock();
+        let Some(outlets) = topics.get_mut(&topic) else {
+            return;
+        };
+        outlets.retain(|outlet| outlet.offer(delivery));
+        if outlets.is_empty() {
+            topics.remove(&topic);
+        }
+    }
+
+    /// Tells every subscriber that events may have been missed.
+    pub fn signal_gap(&self) {
+        let mut topics = self.lock();
+        for outlets in topics.values_mut() {
+            outlets.retain(|outlet| !outlet.is_gone());
+            for outlet in outlets.iter() {
+                outlet.signal_gap();
+            }
+        }
+        topics.retain(|_, outlets| !outlets.is_empty());
+    }
+
+    /// How many subscribers have started listening (for health figures,
+    /// and for tests, as the readiness of the subscriptions they opened).
+    pub fn subscribers(&self) -> usize {
+        self.lock()
+            .values()
+            .flatten()
+            .filter(|o| o.is_listening())
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_survive_encoding_and_junk_is_refused() {
+        let id = Uuid::now_v7();
+        let user_id = Uuid::now_v7();
+        for event in [
+            Event::Notification { id, user_id },
+            Event::UnreadChanged { user_id },
+            Event::ScoreChanged { lead_id: id },
+            Event::AccessChanged { user_id },
+        ] {
+            assert_eq!(Event::decode(&event.encode()), Some(event));
+            assert!(event.encode().len() < 100);
+        }
+        assert_eq!(Event::decode("n:nonsense"), None);
+        assert_eq!(Event::decode(&format!("u:{user_id}:extra")), None);
+        assert_eq!(Event::decode(&format!("x:{user_id}")), None);
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_is_told_once_it_has_read_its_queue() {
+        let bus = Bus::default();
+        let user_id = Uuid::now_v7();
+        let mut subscriber = bus.subscribe_user(user_id);
+        for _ in 0..PER_SUBSCRIBER + 5 {
+            bus.dispatch(Event::UnreadChanged { user_id });
+        }
+        for _ in 0..PER_SUBSCRIBER {
+            assert!(subscriber.recv().await.is_ok());
+        }
+        assert_eq!(subscriber.recv().await, Err(Missed::Lagged));
+    }
+
+    #[tokio::test]
+    async fn a_gap_reaches_every_subscriber_without_using_its_queue() {
+        let bus = Bus::default();
+        let user_id = Uuid::now_v7();
+        let mut subscriber = bus.subscribe_user(user_id);
+        for _ in 0..PER_SUBSCRIBER {
+            bus.dispatch(Event::UnreadChanged { user_id });
+        }
+        bus.signal_gap();
+        assert_eq!(subscriber.recv().await, Err(Missed::Gap));
+        for _ in 0..PER_SUBSCRIBER {
+            assert!(subscriber.recv().await.is_ok());
+        }
+        bus.dispatch(Event::UnreadChanged { user_id });
+        assert!(subscriber.recv().await.is_ok());
+    }
+
+    #[test]
+    fn two_buses_share_nothing() {
+        let (one, two) = (Bus::default(), Bus::default());
+        let user_id = Uuid::now_v7();
+        let listening = two.subscribe_user(user_id);
+        assert_eq!(two.subscribers(), 0, "not started yet");
+        listening.ready();
+        one.dispatch(Event::UnreadChanged { user_id });
+        assert_eq!(one.subscribers(), 0);
+        assert_eq!(two.subscribers(), 1);
+    }
+}
