@@ -28,16 +28,19 @@ impl AuditEntry {
         }
     }
 
+    /// Who acted. The command line's operator has the nil id and is no
+    /// user: its entries have no actor.
     pub fn actor(mut self, actor_id: Uuid) -> Self {
-        self.actor_id = Some(actor_id);
+        self.actor_id = (!actor_id.is_nil()).then_some(actor_id);
         self
     }
 
     /// The actor, and the API key if one acted for them.
-    pub fn by(mut self, actor: &crate::auth::Actor) -> Self {
-        self.actor_id = Some(actor.user_id);
-        self.api_key_id = actor.api_key;
-        self
+    pub fn by(self, actor: &crate::auth::Actor) -> Self {
+        let api_key = actor.api_key();
+        let mut entry = self.actor(actor.user_id);
+        entry.api_key_id = api_key;
+        entry
     }
 
     pub fn entity(mut self, entity_type: &'static str, id: Uuid) -> Self {
@@ -60,6 +63,20 @@ impl AuditEntry {
         self.details = Some(details);
         self
     }
+}
+
+/// Records that `actor` (and the API key they acted through) did `action`
+/// to the entity `(type, id)`.
+pub async fn acted<C: ConnectionTrait>(
+    conn: &C,
+    actor: &crate::auth::Actor,
+    action: &'static str,
+    (entity_type, id): (&'static str, Uuid),
+    details: impl Into<Option<Value>>,
+) -> AppResult<()> {
+    let mut entry = AuditEntry::new(action).by(actor).entity(entity_type, id);
+    entry.details = details.into();
+    record(conn, entry).await
 }
 
 pub async fn record<C: ConnectionTrait>(conn: &C, entry: AuditEntry) -> AppResult<()> {
@@ -115,7 +132,7 @@ pub struct AuditFilter {
 
 /// One page of the audit log, newest first, and how many entries match (admins only).
 pub async fn list(
-    db: &sea_orm::DatabaseConnection,
+    core: &crate::core::Core,
     actor: &crate::auth::Actor,
     filter: AuditFilter,
     page: crate::service::page::PageRequest,
@@ -124,7 +141,8 @@ pub async fn list(
 
     use crate::entity::audit_log::Column;
 
-    actor.require_admin()?;
+    actor.person()?.require_admin()?;
+    let db = core.db();
     let mut c = sea_orm::Condition::all();
     if let Some(action) = filter.action {
         c = c.add(Column::Action.eq(action));

@@ -1,25 +1,21 @@
-//! Business operations, one module per domain. Services take the [`Actor`]
-//! (who asks) and a connection; authorization is decided here, never only in
-//! resolvers. Nothing here knows about GraphQL.
+//! Business operations, one folder per domain. Each operation takes the
+//! application [`Core`](crate::core::Core) and the [`Actor`] (who asks);
+//! authorization is decided here and in the SQL, never only in resolvers,
+//! so the command line and background jobs are held to the same rules.
+//! Nothing here knows about GraphQL.
+//!
+//! Dependencies run one way: `leads::visibility`, `audit`, `backdate`,
+//! `page`, `newest` and `search` depend on no domain; `notifications` and `scores`
+//! on those; `crm` and `leads` on all of them; `accounts` on `audit` alone.
 //!
 //! [`Actor`]: crate::auth::Actor
 pub mod accounts;
-pub mod activities;
-pub mod api_keys;
-pub mod assignments;
 pub mod audit;
-pub mod demo;
-pub mod engagement;
-pub mod inventory;
-pub mod jobs;
-pub mod lead_input;
+pub mod backdate;
+pub mod crm;
 pub mod leads;
-pub mod notes;
+pub mod newest;
 pub mod notifications;
 pub mod page;
-pub mod rescoring;
-pub mod score_store;
 pub mod scores;
-pub mod sweep;
-pub mod throttle;
-pub mod users;
+pub mod search;

@@ -1,5 +1,7 @@
 //! Rescore jobs: an admin rescores a set of leads (after changing the
-//! inventory, say) and watches the progress.
+//! inventory, say) and watches the progress. A job runs as a task the
+//! application owns; when the application stops, the job stops between
+//! batches and another server (or this one, restarted) takes it over.
 //!
 //! A job rescores the leads that match its filter and were last scored
 //! before the job was created, in id order. That set shrinks as the job
@@ -9,24 +11,65 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Duration, Utc};
-use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::walk::Walk;
 use crate::{
     auth::Actor,
-    entity::rescore_job::{self, JobStatus},
+    core::Core,
+    entity::rescore_job::{self, JobStatus, StoredAssignee, StoredFilter},
     error::{AppError, AppResult},
-    scoring::Thresholds,
     service::{
-        audit::{self, AuditEntry},
-        leads::{self, LeadFilter},
-        sweep::Walk,
+        audit,
+        leads::{AssigneeFilter, LeadFilter, SearchTerm},
     },
+    values::Parse,
 };
+
+/// The filter as a job keeps it.
+fn store(filter: &LeadFilter) -> StoredFilter {
+    StoredFilter {
+        version: 1,
+        statuses: filter.statuses.clone(),
+        source: filter.source,
+        classification: filter.classification,
+        score_min: filter.score_min,
+        score_max: filter.score_max,
+        assignee: filter.assignee.map(|a| match a {
+            AssigneeFilter::User(id) => StoredAssignee::User(id),
+            AssigneeFilter::Unassigned => StoredAssignee::Unassigned,
+        }),
+        created_after: filter.created_after,
+        created_before: filter.created_before,
+        updated_after: filter.updated_after,
+        updated_before: filter.updated_before,
+        search: filter.search.as_ref().map(|s| s.as_str().to_string()),
+    }
+}
+
+/// The filter a stored job means.
+fn restore(stored: &StoredFilter) -> AppResult<LeadFilter> {
+    let search = SearchTerm::parse_optional(stored.search.clone())
+        .map_err(|e| AppError::internal(format!("stored job filter: search {}", e.0)))?;
+    Ok(LeadFilter {
+        statuses: stored.statuses.clone(),
+        source: stored.source,
+        classification: stored.classification,
+        score_min: stored.score_min,
+        score_max: stored.score_max,
+        assignee: stored.assignee.map(|a| match a {
+            StoredAssignee::User(id) => AssigneeFilter::User(id),
+            StoredAssignee::Unassigned => AssigneeFilter::Unassigned,
+        }),
+        created_after: stored.created_after,
+        created_before: stored.created_before,
+        updated_after: stored.updated_after,
+        updated_before: stored.updated_before,
+        search,
+    })
+}
 
 /// A running job writes its progress and heartbeat this often...
 const HEARTBEAT: Duration = Duration::seconds(1);
@@ -37,23 +80,21 @@ const ABANDONED_AFTER: Duration = Duration::minutes(2);
 /// job at once; the work goes on in the background.
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id))]
 pub async fn start(
-    db: &DatabaseConnection,
+    core: &Core,
     actor: &Actor,
     filter: LeadFilter,
-    thresholds: Thresholds,
 ) -> AppResult<rescore_job::Model> {
-    actor.require_admin()?;
+    actor.person()?.require_admin()?;
     let now = Utc::now();
     let walk = Walk {
-        scope: leads::matching(&filter)?,
+        scope: filter.condition(),
         cutoff: now,
     };
-    let total = walk.count(db).await?;
+    let total = walk.count(core).await?;
     let job = rescore_job::ActiveModel {
         id: Set(Uuid::now_v7()),
         status: Set(JobStatus::Queued),
-        filter: Set(serde_json::to_value(&filter)
-            .map_err(|e| AppError::internal(format!("filter not serialisable: {e}")))?),
+        filter: Set(store(&filter)),
         total: Set(total as i64),
         processed: Set(0),
         error: Set(None),
@@ -63,38 +104,48 @@ pub async fn start(
         finished_at: Set(None),
         heartbeat_at: Set(Some(now)),
     }
-    .insert(db)
+    .insert(core.db())
     .await?;
-    audit::record(
-        db,
-        AuditEntry::new("leads.rescore_requested")
-            .by(actor)
-            .entity("rescore_job", job.id)
-            .details(json!({ "total": total, "filter": job.filter })),
+    audit::acted(
+        core.db(),
+        actor,
+        "leads.rescore_requested",
+        ("rescore_job", job.id),
+        json!({ "total": total, "filter": job.filter }),
     )
     .await?;
-    tokio::spawn(run(db.clone(), job.clone(), thresholds));
+    spawn(core, job.clone()).await;
     Ok(job)
 }
 
+/// Runs the job as a task the application owns.
+async fn spawn(core: &Core, job: rescore_job::Model) {
+    let owned = core.clone();
+    core.tasks()
+        .spawn("rescore job", move |_stop| run(owned, job))
+        .await;
+}
+
 /// A job, for admins.
-pub async fn get(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<rescore_job::Model> {
-    actor.require_admin()?;
+pub async fn get(core: &Core, actor: &Actor, id: Uuid) -> AppResult<rescore_job::Model> {
+    actor.person()?.require_admin()?;
     rescore_job::Entity::find_by_id(id)
-        .one(db)
+        .one(core.db())
         .await?
         .ok_or(AppError::NotFound("rescore job"))
 }
 
-/// Does the job's work, recording progress, success or failure.
-async fn run(db: DatabaseConnection, job: rescore_job::Model, thresholds: Thresholds) {
+/// Does the job's work, recording progress, success or failure. Stopped by
+/// the application, it records nothing: its heartbeat falls silent and the
+/// job is taken over.
+async fn run(core: Core, job: rescore_job::Model) {
     let id = job.id;
     tracing::info!(job = %id, total = job.total, "rescore job started");
-    let outcome = work(&db, job, thresholds).await;
+    let outcome = work(&core, job).await;
+    if core.tasks().is_stopping() {
+        tracing::info!(job = %id, "rescore job paused by shutdown; another server resumes it");
+        return;
+    }
     let (status, error) = match &outcome {
         Ok(()) => (JobStatus::Succeeded, None),
         Err(err) => {
@@ -110,7 +161,7 @@ async fn run(db: DatabaseConnection, job: rescore_job::Model, thresholds: Thresh
         .col_expr(rescore_job::Column::Error, Expr::value(error))
         .col_expr(rescore_job::Column::FinishedAt, Expr::value(Utc::now()))
         .filter(rescore_job::Column::Id.eq(id))
-        .exec(&db)
+        .exec(core.db())
         .await;
     match finished {
         Ok(_) => tracing::info!(job = %id, ?status, "rescore job finished"),
@@ -121,15 +172,10 @@ async fn run(db: DatabaseConnection, job: rescore_job::Model, thresholds: Thresh
     }
 }
 
-async fn work(
-    db: &DatabaseConnection,
-    job: rescore_job::Model,
-    thresholds: Thresholds,
-) -> AppResult<()> {
-    let filter: LeadFilter = serde_json::from_value(job.filter.clone())
-        .map_err(|e| AppError::internal(format!("stored job filter unreadable: {e}")))?;
+async fn work(core: &Core, job: rescore_job::Model) -> AppResult<()> {
+    let db = core.db();
     let walk = Walk {
-        scope: leads::matching(&filter)?,
+        scope: restore(&job.filter)?.condition(),
         cutoff: job.created_at,
     };
     let mut running: rescore_job::ActiveModel = job.clone().into();
@@ -152,7 +198,7 @@ async fn work(
         }
     };
     tokio::select! {
-        walked = walk.run(db, thresholds, progress) => {
+        walked = walk.run(core, progress) => {
             beat(db, job.id, job.processed + walked? as i64).await
         }
         stopped = heartbeat => stopped,
@@ -160,7 +206,7 @@ async fn work(
 }
 
 /// Records progress and that the job's server is alive.
-async fn beat(db: &DatabaseConnection, id: Uuid, processed: i64) -> AppResult<()> {
+async fn beat(db: &sea_orm::DatabaseConnection, id: Uuid, processed: i64) -> AppResult<()> {
     rescore_job::Entity::update_many()
         .col_expr(rescore_job::Column::Processed, Expr::value(processed))
         .col_expr(rescore_job::Column::HeartbeatAt, Expr::value(Utc::now()))
@@ -172,7 +218,8 @@ async fn beat(db: &DatabaseConnection, id: Uuid, processed: i64) -> AppResult<()
 
 /// Takes over unfinished jobs whose heartbeat stopped. A job is claimed by
 /// moving its heartbeat from the value read, so two servers never both run it.
-pub async fn resume_abandoned(db: &DatabaseConnection, thresholds: Thresholds) {
+pub async fn resume_abandoned(core: &Core) {
+    let db = core.db();
     let stale = Utc::now() - ABANDONED_AFTER;
     let found = rescore_job::Entity::find()
         .filter(rescore_job::Column::Status.is_in([JobStatus::Queued, JobStatus::Running]))
@@ -198,7 +245,7 @@ pub async fn resume_abandoned(db: &DatabaseConnection, thresholds: Thresholds) {
             tracing::warn!(job = %job.id, "resuming an abandoned rescore job");
             let mut job = job;
             job.heartbeat_at = Some(now);
-            tokio::spawn(run(db.clone(), job, thresholds));
+            spawn(core, job).await;
         }
     }
 }

@@ -4,30 +4,39 @@
 //! CONFLICT, whatever the timing.
 use chrono::Utc;
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
 
+use super::activities;
 use crate::{
     auth::Actor,
+    core::Core,
+    db::{dialect::unique_violation, UnitOfWork},
     entity::{
         assignment::{self, AssignmentStatus, Column},
+        lead,
         lead_activity::ActivityKind,
+        notification::NotificationKind,
         user::{self, Role},
     },
-    error::{is_unique_violation, AppError, AppResult},
+    error::{AppError, AppResult},
     service::{
-        activities,
-        audit::{self, AuditEntry},
-        lead_input, leads,
-        notifications::{self, lead_label, Kind, Notice},
+        audit,
+        leads::visibility::{get, get_for_update},
+        notifications::{self, lead_label, Notice},
     },
+    values::LongText,
 };
+
+mod read;
+
+pub use read::{active_for, for_leads, history, Which};
 
 fn already_assigned() -> AppError {
     AppError::Conflict {
+        field: None,
         message: "this lead already has an active assignment: transfer it instead".into(),
         existing_id: None,
     }
@@ -55,23 +64,12 @@ pub async fn insert_active<C: ConnectionTrait>(
     .insert(conn)
     .await
     .map_err(|err| {
-        if is_unique_violation(&err) {
+        if unique_violation(&err) == Some("assignments.lead_id") {
             already_assigned()
         } else {
             err.into()
         }
     })
-}
-
-pub async fn active_for<C: ConnectionTrait>(
-    conn: &C,
-    lead_id: Uuid,
-) -> AppResult<Option<assignment::Model>> {
-    Ok(assignment::Entity::find()
-        .filter(Column::LeadId.eq(lead_id))
-        .filter(Column::Status.eq(AssignmentStatus::Active))
-        .one(conn)
-        .await?)
 }
 
 /// Leads can be owned only by active reps and managers.
@@ -90,29 +88,27 @@ async fn assignable<C: ConnectionTrait>(
     }
 }
 
-fn optional_note(field: &str, raw: Option<&str>) -> AppResult<Option<String>> {
-    lead_input::optional_text(field, raw, 2000)
-}
-
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, lead_id = %lead_id, assignee = %user_id))]
 pub async fn assign(
-    db: &DatabaseConnection,
+    core: &Core,
     actor: &Actor,
     lead_id: Uuid,
     user_id: Uuid,
-    note: Option<&str>,
+    note: Option<LongText>,
 ) -> AppResult<assignment::Model> {
-    let note = optional_note("note", note)?;
-    let txn = db.begin().await?;
-    let lead = leads::get(&txn, actor, lead_id).await?;
+    actor.person()?;
+    let note = note.map(LongText::into_inner);
+    let uow = core.begin().await?;
+    let txn = uow.conn();
+    let lead = get(txn, actor, lead_id).await?;
     actor.require_manager_or_admin()?;
-    let assignee = assignable(&txn, user_id, "userId").await?;
-    if active_for(&txn, lead_id).await?.is_some() {
+    let assignee = assignable(txn, user_id, "user_id").await?;
+    if active_for(txn, lead_id).await?.is_some() {
         return Err(already_assigned());
     }
-    let assignment = insert_active(&txn, lead_id, user_id, Some(actor.user_id), note).await?;
+    let assignment = insert_active(txn, lead_id, user_id, Some(actor.user_id), note).await?;
     activities::record(
-        &txn,
+        txn,
         lead_id,
         Some(actor.user_id),
         ActivityKind::Assignment,
@@ -121,12 +117,12 @@ pub async fn assign(
         assignment.assigned_at,
     )
     .await?;
-    audit::record(
-        &txn,
-        AuditEntry::new("lead.assigned")
-            .actor(actor.user_id)
-            .entity("lead", lead_id)
-            .details(json!({ "assignment": assignment.id, "assignee": user_id })),
+    audit::acted(
+        txn,
+        actor,
+        "lead.assigned",
+        ("lead", lead_id),
+        json!({ "assignment": assignment.id, "assignee": user_id }),
     )
     .await?;
     let note = assignment
@@ -135,10 +131,10 @@ pub async fn assign(
         .map(|n| format!(" Note: {n}"))
         .unwrap_or_default();
     notify(
-        &txn,
+        &uow,
         actor,
         &[user_id],
-        Kind::LeadAssigned,
+        NotificationKind::LeadAssigned,
         "A lead was assigned to you",
         format!(
             "{} was assigned to you by {}.{note}",
@@ -148,7 +144,7 @@ pub async fn assign(
         lead_id,
     )
     .await?;
-    txn.commit().await?;
+    uow.commit().await?;
     Ok(assignment)
 }
 
@@ -169,6 +165,7 @@ async fn close_active<C: ConnectionTrait>(
         .await?;
     if closed.rows_affected == 0 {
         return Err(AppError::Conflict {
+            field: None,
             message: "the assignment changed meanwhile: reload and try again".into(),
             existing_id: None,
         });
@@ -176,44 +173,53 @@ async fn close_active<C: ConnectionTrait>(
     Ok(())
 }
 
-#[tracing::instrument(skip_all, fields(actor = %actor.user_id, lead_id = %lead_id, to = %to_user_id))]
-pub async fn transfer(
-    db: &DatabaseConnection,
+/// The lead (locked) and its ACTIVE assignment, for a transfer or a
+/// completion: only its assignee, a manager or an admin may `what` it.
+async fn owned_for_change(
+    uow: &UnitOfWork,
     actor: &Actor,
     lead_id: Uuid,
-    to_user_id: Uuid,
-    reason: Option<&str>,
-) -> AppResult<assignment::Model> {
-    let reason = optional_note("reason", reason)?;
-    let txn = db.begin().await?;
-    let lead = leads::get_for_update(&txn, actor, lead_id).await?;
-    let current = active_for(&txn, lead_id)
+    what: &str,
+) -> AppResult<(lead::Model, assignment::Model)> {
+    let lead = get_for_update(uow.conn(), uow.dialect(), actor, lead_id).await?;
+    let current = active_for(uow.conn(), lead_id)
         .await?
         .ok_or_else(|| AppError::Conflict {
-            message: "this lead has no active assignment: assign it instead".into(),
+            field: None,
+            message: format!("this lead has no active assignment to {what}"),
             existing_id: None,
         })?;
     if !actor.is_manager_or_admin() && current.assignee_id != actor.user_id {
-        return Err(AppError::Forbidden(
-            "only a manager, an admin or the current assignee may transfer a lead".into(),
-        ));
+        return Err(AppError::Forbidden(format!(
+            "only the current assignee, a manager or an admin may {what} this lead's assignment"
+        )));
     }
+    Ok((lead, current))
+}
+
+#[tracing::instrument(skip_all, fields(actor = %actor.user_id, lead_id = %lead_id, to = %to_user_id))]
+pub async fn transfer(
+    core: &Core,
+    actor: &Actor,
+    lead_id: Uuid,
+    to_user_id: Uuid,
+    reason: Option<LongText>,
+) -> AppResult<assignment::Model> {
+    actor.person()?;
+    let reason = reason.map(LongText::into_inner);
+    let uow = core.begin().await?;
+    let txn = uow.conn();
+    let (lead, current) = owned_for_change(&uow, actor, lead_id, "transfer").await?;
     if current.assignee_id == to_user_id {
         return Err(AppError::bad_input(
-            "toUserId",
+            "to_user_id",
             "the lead is already assigned to this user",
         ));
     }
-    let target = assignable(&txn, to_user_id, "toUserId").await?;
-    close_active(
-        &txn,
-        &current,
-        AssignmentStatus::Transferred,
-        reason.clone(),
-    )
-    .await?;
+    let target = assignable(txn, to_user_id, "to_user_id").await?;
+    close_active(txn, &current, AssignmentStatus::Transferred, reason.clone()).await?;
     let assignment = insert_active(
-        &txn,
+        txn,
         lead_id,
         to_user_id,
         Some(actor.user_id),
@@ -225,7 +231,7 @@ pub async fn transfer(
         None => format!("Transferred to {}", target.full_name),
     };
     activities::record(
-        &txn,
+        txn,
         lead_id,
         Some(actor.user_id),
         ActivityKind::Transfer,
@@ -234,12 +240,12 @@ pub async fn transfer(
         assignment.assigned_at,
     )
     .await?;
-    audit::record(
-        &txn,
-        AuditEntry::new("lead.transferred")
-            .actor(actor.user_id)
-            .entity("lead", lead_id)
-            .details(json!({ "from": current.assignee_id, "to": to_user_id, "reason": reason })),
+    audit::acted(
+        txn,
+        actor,
+        "lead.transferred",
+        ("lead", lead_id),
+        json!({ "from": current.assignee_id, "to": to_user_id, "reason": reason }),
     )
     .await?;
     let why = reason
@@ -247,10 +253,10 @@ pub async fn transfer(
         .map(|r| format!(" Reason: {r}"))
         .unwrap_or_default();
     notify(
-        &txn,
+        &uow,
         actor,
         &[to_user_id],
-        Kind::LeadTransferred,
+        NotificationKind::LeadTransferred,
         "A lead was transferred to you",
         format!(
             "{} was transferred to you by {}.{why}",
@@ -261,10 +267,10 @@ pub async fn transfer(
     )
     .await?;
     notify(
-        &txn,
+        &uow,
         actor,
         &[current.assignee_id],
-        Kind::LeadTransferred,
+        NotificationKind::LeadTransferred,
         "A lead of yours was transferred",
         format!(
             "{} was transferred to {} by {}.{why}",
@@ -275,38 +281,29 @@ pub async fn transfer(
         lead_id,
     )
     .await?;
-    txn.commit().await?;
+    uow.commit().await?;
     Ok(assignment)
 }
 
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, lead_id = %lead_id))]
 pub async fn complete(
-    db: &DatabaseConnection,
+    core: &Core,
     actor: &Actor,
     lead_id: Uuid,
-    outcome: Option<&str>,
+    outcome: Option<LongText>,
 ) -> AppResult<assignment::Model> {
-    let outcome = optional_note("outcome", outcome)?;
-    let txn = db.begin().await?;
-    let lead = leads::get_for_update(&txn, actor, lead_id).await?;
-    let current = active_for(&txn, lead_id)
-        .await?
-        .ok_or_else(|| AppError::Conflict {
-            message: "this lead has no active assignment to complete".into(),
-            existing_id: None,
-        })?;
-    if !actor.is_manager_or_admin() && current.assignee_id != actor.user_id {
-        return Err(AppError::Forbidden(
-            "only the assignee, a manager or an admin may complete an assignment".into(),
-        ));
-    }
-    close_active(&txn, &current, AssignmentStatus::Completed, outcome.clone()).await?;
+    actor.person()?;
+    let outcome = outcome.map(LongText::into_inner);
+    let uow = core.begin().await?;
+    let txn = uow.conn();
+    let (lead, current) = owned_for_change(&uow, actor, lead_id, "complete").await?;
+    close_active(txn, &current, AssignmentStatus::Completed, outcome.clone()).await?;
     let summary = match &outcome {
         Some(outcome) => format!("Assignment completed: {outcome}"),
         None => "Assignment completed".to_string(),
     };
     activities::record(
-        &txn,
+        txn,
         lead_id,
         Some(actor.user_id),
         ActivityKind::Completion,
@@ -315,12 +312,12 @@ pub async fn complete(
         Utc::now(),
     )
     .await?;
-    audit::record(
-        &txn,
-        AuditEntry::new("assignment.completed")
-            .actor(actor.user_id)
-            .entity("lead", lead_id)
-            .details(json!({ "assignment": current.id, "outcome": outcome })),
+    audit::acted(
+        txn,
+        actor,
+        "assignment.completed",
+        ("lead", lead_id),
+        json!({ "assignment": current.id, "outcome": outcome }),
     )
     .await?;
     let result = outcome
@@ -328,10 +325,10 @@ pub async fn complete(
         .map(|o| format!(" Outcome: {o}"))
         .unwrap_or_default();
     notify(
-        &txn,
+        &uow,
         actor,
         &current.assigned_by.into_iter().collect::<Vec<_>>(),
-        Kind::AssignmentCompleted,
+        NotificationKind::AssignmentCompleted,
         "An assignment you made was completed",
         format!(
             "{}: completed by {}.{result}",
@@ -342,19 +339,19 @@ pub async fn complete(
     )
     .await?;
     let done = assignment::Entity::find_by_id(current.id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(AppError::NotFound("assignment"))?;
-    txn.commit().await?;
+    uow.commit().await?;
     Ok(done)
 }
 
 /// Notifies each of `users` but the actor.
-async fn notify<C: ConnectionTrait>(
-    conn: &C,
+async fn notify(
+    uow: &UnitOfWork,
     actor: &Actor,
     users: &[Uuid],
-    kind: Kind,
+    kind: NotificationKind,
     title: &str,
     body: String,
     lead_id: Uuid,
@@ -370,20 +367,5 @@ async fn notify<C: ConnectionTrait>(
             lead_id: Some(lead_id),
         })
         .collect();
-    notifications::push(conn, notices).await
-}
-
-/// A lead's assignment history, newest first.
-pub async fn history(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    lead_id: Uuid,
-) -> AppResult<Vec<assignment::Model>> {
-    leads::get(db, actor, lead_id).await?;
-    Ok(assignment::Entity::find()
-        .filter(Column::LeadId.eq(lead_id))
-        .order_by_desc(Column::AssignedAt)
-        .order_by_desc(Column::Id)
-        .all(db)
-        .await?)
+    notifications::push(uow, notices).await
 }

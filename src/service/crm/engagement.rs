@@ -8,18 +8,19 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    sea_query::OnConflict, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, Set,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
+    core::Core,
     entity::{engagement_event, lead},
     error::{AppError, AppResult},
-    scoring::{EventKind, Thresholds},
-    service::{leads, rescoring},
+    scoring::EventKind,
+    service::{leads::visibility::find_visible, scores::rescoring},
 };
 
 pub const MAX_BATCH: usize = 1_000;
@@ -54,13 +55,13 @@ fn problems(prefix: &str, event: &NewEvent, now: DateTime<Utc>) -> Vec<(String, 
         .is_some_and(|at| at > now + Duration::minutes(5))
     {
         bad(
-            "occurredAt",
+            "occurred_at",
             "must not be more than 5 minutes in the future",
         );
     }
     if let Some(id) = &event.external_id {
         if id.trim().is_empty() || id.chars().count() > 200 {
-            bad("externalId", "must be 1 to 200 characters");
+            bad("external_id", "must be 1 to 200 characters");
         }
     }
     let metadata = event.metadata.clone().unwrap_or_else(|| json!({}));
@@ -84,6 +85,12 @@ fn problems(prefix: &str, event: &NewEvent, now: DateTime<Utc>) -> Vec<(String, 
                     "metadata.seconds",
                     "must be a whole number of seconds from 0 to 86400",
                 );
+            }
+            if fields
+                .get("pages")
+                .is_some_and(|p| p.as_f64().is_none_or(|p| !(0.0..=1000.0).contains(&p)))
+            {
+                bad("metadata.pages", "must be a number of pages from 0 to 1000");
             }
             if fields
                 .get("url")
@@ -114,46 +121,41 @@ fn problems(prefix: &str, event: &NewEvent, now: DateTime<Utc>) -> Vec<(String, 
 /// rescores the leads that gained events.
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, events = events.len()))]
 pub async fn record(
-    db: &DatabaseConnection,
+    core: &Core,
     actor: &Actor,
     events: Vec<NewEvent>,
-    field: &str,
-    thresholds: Thresholds,
 ) -> AppResult<Vec<engagement_event::Model>> {
+    actor.may(Scope::EventsWrite)?;
     if events.is_empty() || events.len() > MAX_BATCH {
         return Err(AppError::bad_input(
-            field,
+            "",
             format!("send 1 to {MAX_BATCH} events"),
         ));
     }
     let now = Utc::now();
-    let prefix = |i: usize| {
-        if events.len() == 1 && field == "input" {
-            "input.".to_string()
-        } else {
-            format!("{field}[{i}].")
-        }
-    };
+    // Problems are named by the event's index; the caller says what of.
+    let prefix = |i: usize| format!("[{i}].");
     let mut issues: Vec<(String, String)> = events
         .iter()
         .enumerate()
         .flat_map(|(i, e)| problems(&prefix(i), e, now))
         .collect();
 
-    let txn = db.begin().await?;
+    let uow = core.begin().await?;
+    let txn = uow.conn();
     let wanted: HashSet<Uuid> = events.iter().map(|e| e.lead_id).collect();
-    let visible: HashSet<Uuid> = leads::find_visible(actor)
+    let visible: HashSet<Uuid> = find_visible(actor)
         .filter(lead::Column::Id.is_in(wanted.iter().copied()))
         .select_only()
         .column(lead::Column::Id)
         .into_tuple::<Uuid>()
-        .all(&txn)
+        .all(txn)
         .await?
         .into_iter()
         .collect();
     for (i, e) in events.iter().enumerate() {
         if !visible.contains(&e.lead_id) {
-            issues.push((format!("{}leadId", prefix(i)), "no such lead".into()));
+            issues.push((format!("{}lead_id", prefix(i)), "no such lead".into()));
         }
     }
     if !issues.is_empty() {
@@ -169,12 +171,31 @@ pub async fn record(
     } else {
         engagement_event::Entity::find()
             .filter(engagement_event::Column::ExternalId.is_in(external.clone()))
-            .all(&txn)
+            .all(txn)
             .await?
             .into_iter()
             .filter_map(|e| e.external_id.clone().map(|id| (id, e)))
             .collect()
     };
+    // A stored external id is a replay only for the sender that first used
+    // it; anyone else would read back another sender's event.
+    for (i, e) in events.iter().enumerate() {
+        let foreign = e
+            .external_id
+            .as_ref()
+            .and_then(|x| known.get(x))
+            .is_some_and(|stored| !sent_by(stored, actor));
+        if foreign {
+            issues.push((
+                format!("{}external_id", prefix(i)),
+                "another sender already used this externalId: choose ids unique to your system"
+                    .into(),
+            ));
+        }
+    }
+    if !issues.is_empty() {
+        return Err(AppError::BadUserInputs(issues));
+    }
     let mut fresh = Vec::new();
     let mut order: Vec<Result<Uuid, String>> = Vec::with_capacity(events.len());
     let mut seen: HashSet<String> = HashSet::new();
@@ -194,7 +215,8 @@ pub async fn record(
             occurred_at: Set(e.occurred_at.unwrap_or(now)),
             external_id: Set(e.external_id.clone()),
             metadata: Set(e.metadata.clone().unwrap_or_else(|| json!({}))),
-            api_key_id: Set(actor.api_key),
+            api_key_id: Set(actor.api_key()),
+            recorded_by: Set(Some(actor.user_id)),
             created_at: Set(now),
         });
     }
@@ -206,7 +228,7 @@ pub async fn record(
                     .do_nothing()
                     .to_owned(),
             )
-            .exec(&txn)
+            .exec(txn)
             .await;
         match insert {
             Ok(_) | Err(DbErr::RecordNotInserted) => {}
@@ -221,7 +243,7 @@ pub async fn record(
     for chunk in new_ids.chunks(500) {
         for e in engagement_event::Entity::find()
             .filter(engagement_event::Column::Id.is_in(chunk.iter().copied()))
-            .all(&txn)
+            .all(txn)
             .await?
         {
             stored.insert(e.id, e);
@@ -237,7 +259,7 @@ pub async fn record(
     if !lost.is_empty() {
         for e in engagement_event::Entity::find()
             .filter(Condition::all().add(engagement_event::Column::ExternalId.is_in(lost)))
-            .all(&txn)
+            .all(txn)
             .await?
         {
             if let Some(ext) = e.external_id.clone() {
@@ -254,7 +276,7 @@ pub async fn record(
         )
         .collect();
     let mut result = Vec::with_capacity(events.len());
-    for (e, o) in events.iter().zip(&order) {
+    for (i, (e, o)) in events.iter().zip(&order).enumerate() {
         let model = match o {
             Ok(id) => stored.get(id).cloned().or_else(|| {
                 e.external_id
@@ -263,17 +285,32 @@ pub async fn record(
             }),
             Err(ext) => by_external.get(ext).cloned(),
         };
-        result.push(
-            model.ok_or_else(|| AppError::internal("a recorded event could not be read back"))?,
-        );
+        let model =
+            model.ok_or_else(|| AppError::internal("a recorded event could not be read back"))?;
+        // A concurrent twin from another sender won the race for this id.
+        if !sent_by(&model, actor) {
+            return Err(AppError::bad_input(
+                format!("{}external_id", prefix(i)),
+                "another sender already used this externalId: choose ids unique to your system",
+            ));
+        }
+        result.push(model);
     }
     // One order for every batch, so two batches never wait on each other's leads.
     let mut touched: Vec<Uuid> = wanted.into_iter().collect();
     touched.sort();
     // Scored in the same transaction: the events and their effect land together.
-    rescoring::rescore_ids(&txn, &touched, thresholds).await?;
-    txn.commit().await?;
+    rescoring::rescore_ids(core, &uow, &touched).await?;
+    uow.commit().await?;
     Ok(result)
+}
+
+/// Whether `actor` (a person, or a key acting for its admin) sent `event`.
+fn sent_by(event: &engagement_event::Model, actor: &Actor) -> bool {
+    match actor.api_key() {
+        Some(key) => event.api_key_id == Some(key),
+        None => event.api_key_id.is_none() && event.recorded_by == Some(actor.user_id),
+    }
 }
 
 /// A lead's events, newest first, for scoring (bounded: older ones weigh nothing).

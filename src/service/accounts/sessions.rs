@@ -1,39 +1,26 @@
-//! Sign-up, sign-in, sessions (refresh-token families) and request authentication.
+//! Sign-up, sign-in, refresh-token sessions, sign-out and password change.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
 
+use super::throttle;
 use crate::{
-    auth::{
-        password,
-        token::{self, TokenKeys},
-        Actor,
-    },
-    bus::{self, Event},
+    auth::{password, token, Actor, AuthConfig},
+    core::Core,
+    db::{dialect::unique_violation, UnitOfWork},
     entity::{
         refresh_token,
         user::{self, Role},
     },
-    error::{is_unique_violation, AppError, AppResult},
-    service::{
-        audit::{self, AuditEntry},
-        throttle,
-    },
-    validate::{self, Email},
+    error::{AppError, AppResult},
+    events::Event,
+    service::audit::{self, AuditEntry},
+    values::{Email, FullName, Password},
 };
-
-/// What the account operations need besides a connection, built once at start-up.
-#[derive(Clone)]
-pub struct AuthConfig {
-    pub keys: TokenKeys,
-    /// Verified against when the email is unknown, to equalise timing.
-    pub decoy_hash: String,
-    pub allow_signup: bool,
-}
 
 /// A signed-in session: what `login`, `register` and `refreshToken` return.
 #[derive(Debug, Clone)]
@@ -44,10 +31,11 @@ pub struct Session {
     pub user: user::Model,
 }
 
-pub struct RegisterInput {
-    pub email: String,
-    pub password: String,
-    pub full_name: String,
+/// A sign-up, every field validated.
+pub struct Registration {
+    pub email: Email,
+    pub password: Password,
+    pub full_name: FullName,
 }
 
 const INVALID_LOGIN: &str = "invalid email or password";
@@ -87,24 +75,19 @@ async fn open_session<C: ConnectionTrait>(
     })
 }
 
-pub fn full_name(field: &str, raw: &str) -> AppResult<String> {
-    validate::text(field, raw, 200)
-}
-
-/// Inserts a user, turning a duplicate email into CONFLICT on `field`.
+/// Inserts a user, turning a duplicate email into CONFLICT on `email`.
 pub async fn insert_user<C: ConnectionTrait>(
     conn: &C,
     email: Email,
-    full_name: String,
+    full_name: FullName,
     role: Role,
     password_hash: String,
-    field: &str,
 ) -> AppResult<user::Model> {
     let now = Utc::now();
     let model = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(email.into_inner()),
-        full_name: Set(full_name),
+        full_name: Set(full_name.into_inner()),
         password_hash: Set(password_hash),
         role: Set(role),
         is_active: Set(true),
@@ -113,58 +96,80 @@ pub async fn insert_user<C: ConnectionTrait>(
         updated_at: Set(now),
         last_login_at: Set(None),
     };
-    model.insert(conn).await.map_err(|err| {
-        if is_unique_violation(&err) {
-            AppError::Conflict {
-                message: format!("{field}: an account with this email already exists"),
-                existing_id: None,
-            }
-        } else {
-            err.into()
-        }
-    })
+    model.insert(conn).await.map_err(email_taken)
 }
 
-#[tracing::instrument(skip_all, fields(email = %input.email))]
-pub async fn register(
-    db: &DatabaseConnection,
-    auth: &AuthConfig,
-    input: RegisterInput,
-    ip: Option<&str>,
-) -> AppResult<Session> {
+/// A duplicate email as CONFLICT on `email`; anything else as it is.
+pub fn email_taken(err: DbErr) -> AppError {
+    if unique_violation(&err) == Some("users.email") {
+        AppError::Conflict {
+            field: Some("email".into()),
+            message: "an account with this email already exists".into(),
+            existing_id: None,
+        }
+    } else {
+        err.into()
+    }
+}
+
+#[tracing::instrument(skip_all, fields(email = %input.email.as_str()))]
+pub async fn register(core: &Core, input: Registration, ip: Option<&str>) -> AppResult<Session> {
+    let auth = core.auth();
     if !auth.allow_signup {
         return Err(AppError::Forbidden(
             "self sign-up is turned off here: ask an admin for an account".into(),
         ));
     }
-    let email = Email::parse("input.email", &input.email)?;
-    let full_name = full_name("input.fullName", &input.full_name)?;
-    password::validate("input.password", &input.password)?;
-    let hash = password::hash(input.password).await?;
-    let txn = db.begin().await?;
-    let user = insert_user(&txn, email, full_name, Role::SalesRep, hash, "input.email").await?;
+    let db = core.db();
+    // Counted before the hash: hashing is what an abuser would make us pay for.
+    throttle::check_signup(db, ip, auth.signup_limit_per_hour, Utc::now()).await?;
+    let subject = input.email.as_str().to_string();
+    let hash = password::hash(input.password.into_inner()).await?;
+    let uow = core.begin().await?;
+    let user = match insert_user(
+        uow.conn(),
+        input.email,
+        input.full_name,
+        Role::SalesRep,
+        hash,
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(err) => {
+            drop(uow);
+            audit::record(
+                db,
+                AuditEntry::new(throttle::SIGNUP_REFUSED)
+                    .subject(subject)
+                    .ip(ip),
+            )
+            .await?;
+            return Err(err);
+        }
+    };
     audit::record(
-        &txn,
-        AuditEntry::new("user.registered")
+        uow.conn(),
+        AuditEntry::new(throttle::SIGNUP_SUCCEEDED)
             .actor(user.id)
             .entity("user", user.id)
             .subject(&user.email)
             .ip(ip),
     )
     .await?;
-    let session = open_session(&txn, auth, user, None).await?;
-    txn.commit().await?;
+    let session = open_session(uow.conn(), auth, user, None).await?;
+    uow.commit().await?;
     Ok(session)
 }
 
 #[tracing::instrument(skip_all, fields(email = %email))]
 pub async fn login(
-    db: &DatabaseConnection,
-    auth: &AuthConfig,
+    core: &Core,
     email: &str,
     password: String,
     ip: Option<&str>,
 ) -> AppResult<Session> {
+    let (db, auth) = (core.db(), core.auth());
     let email = email.trim().to_lowercase();
     let now = Utc::now();
     if let Err(err) = throttle::check(db, &email, ip, now).await {
@@ -206,12 +211,12 @@ pub async fn login(
             return Err(AppError::Unauthenticated(INVALID_LOGIN.into()));
         }
     };
-    let txn = db.begin().await?;
+    let uow = core.begin().await?;
     let mut active = user.into_active_model();
     active.last_login_at = Set(Some(now));
-    let user = active.update(&txn).await?;
+    let user = active.update(uow.conn()).await?;
     audit::record(
-        &txn,
+        uow.conn(),
         AuditEntry::new(throttle::LOGIN_SUCCEEDED)
             .actor(user.id)
             .entity("user", user.id)
@@ -219,52 +224,45 @@ pub async fn login(
             .ip(ip),
     )
     .await?;
-    let session = open_session(&txn, auth, user, None).await?;
-    txn.commit().await?;
+    let session = open_session(uow.conn(), auth, user, None).await?;
+    uow.commit().await?;
     Ok(session)
 }
 
-async fn revoke_family<C: ConnectionTrait>(
-    conn: &C,
-    user_id: Uuid,
-    family_id: Uuid,
-) -> AppResult<()> {
+async fn revoke_family(uow: &UnitOfWork, user_id: Uuid, family_id: Uuid) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh_token::Column::FamilyId.eq(family_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(conn)
+        .exec(uow.conn())
         .await?;
-    bus::publish(conn, &[Event::AccessChanged { user_id }]).await?;
+    uow.publish(Event::AccessChanged { user_id });
     Ok(())
 }
 
 /// Ends every session of a user at once.
-pub async fn revoke_all_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> AppResult<()> {
+pub async fn revoke_all_sessions(uow: &UnitOfWork, user_id: Uuid) -> AppResult<()> {
     refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAt, Expr::value(Utc::now()))
         .filter(refresh_token::Column::UserId.eq(user_id))
         .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(conn)
+        .exec(uow.conn())
         .await?;
-    bus::publish(conn, &[Event::AccessChanged { user_id }]).await
+    uow.publish(Event::AccessChanged { user_id });
+    Ok(())
 }
 
 /// Rotates a refresh token: the presented one is spent, a new one of the
 /// same session is returned. Presenting a spent token again means it was
 /// stolen or replayed, so the whole session is revoked.
 #[tracing::instrument(skip_all)]
-pub async fn refresh(
-    db: &DatabaseConnection,
-    auth: &AuthConfig,
-    presented: &str,
-    ip: Option<&str>,
-) -> AppResult<Session> {
+pub async fn refresh(core: &Core, presented: &str, ip: Option<&str>) -> AppResult<Session> {
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let uow = core.begin().await?;
+    let txn = uow.conn();
     let Some(stored) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(token::hash_secret(presented.trim())))
-        .one(&txn)
+        .one(txn)
         .await?
     else {
         return Err(AppError::Unauthenticated(INVALID_REFRESH.into()));
@@ -277,12 +275,12 @@ pub async fn refresh(
         .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(stored.id))
         .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if spent.rows_affected == 0 {
-        revoke_family(&txn, stored.user_id, stored.family_id).await?;
+        revoke_family(&uow, stored.user_id, stored.family_id).await?;
         audit::record(
-            &txn,
+            uow.conn(),
             AuditEntry::new("session.reuse_detected")
                 .actor(stored.user_id)
                 .entity("user", stored.user_id)
@@ -290,134 +288,95 @@ pub async fn refresh(
                 .details(json!({ "session": stored.family_id })),
         )
         .await?;
-        txn.commit().await?;
+        uow.commit().await?;
         return Err(AppError::Unauthenticated(INVALID_REFRESH.into()));
     }
     let user = user::Entity::find_by_id(stored.user_id)
-        .one(&txn)
+        .one(uow.conn())
         .await?
         .filter(|u| u.is_active);
     let Some(user) = user else {
         return Err(AppError::Unauthenticated(INVALID_REFRESH.into()));
     };
-    let session = open_session(&txn, auth, user, Some(stored.family_id)).await?;
-    txn.commit().await?;
+    let session = open_session(uow.conn(), core.auth(), user, Some(stored.family_id)).await?;
+    uow.commit().await?;
     Ok(session)
 }
 
 /// Ends the session the refresh token belongs to; its access tokens stop working too.
 #[tracing::instrument(skip_all)]
-pub async fn logout(db: &DatabaseConnection, presented: &str, ip: Option<&str>) -> AppResult<()> {
+pub async fn logout(core: &Core, presented: &str, ip: Option<&str>) -> AppResult<()> {
     let Some(stored) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(token::hash_secret(presented.trim())))
-        .one(db)
+        .one(core.db())
         .await?
     else {
         return Err(AppError::Unauthenticated(INVALID_REFRESH.into()));
     };
-    let txn = db.begin().await?;
-    revoke_family(&txn, stored.user_id, stored.family_id).await?;
+    let uow = core.begin().await?;
+    revoke_family(&uow, stored.user_id, stored.family_id).await?;
     audit::record(
-        &txn,
+        uow.conn(),
         AuditEntry::new("logout")
             .actor(stored.user_id)
             .entity("user", stored.user_id)
             .ip(ip),
     )
     .await?;
-    txn.commit().await?;
+    uow.commit().await?;
     Ok(())
 }
 
 /// Changes the password, ends every session (on every device) and opens a new one here.
 #[tracing::instrument(skip_all, fields(user_id = %actor.user_id))]
 pub async fn change_password(
-    db: &DatabaseConnection,
-    auth: &AuthConfig,
+    core: &Core,
     actor: &Actor,
     current: String,
-    new: String,
+    new: Password,
+    ip: Option<&str>,
 ) -> AppResult<Session> {
-    password::validate("newPassword", &new)?;
+    actor.person()?;
+    let db = core.db();
     let user = user::Entity::find_by_id(actor.user_id)
         .one(db)
         .await?
         .ok_or(AppError::NotFound("user"))?;
+    // A wrong current password is a password guess like a failed sign-in:
+    // a stolen access token must not become an unthrottled oracle.
+    throttle::check(db, &user.email, ip, Utc::now()).await?;
     if !password::verify(current, user.password_hash.clone()).await? {
+        audit::record(
+            db,
+            AuditEntry::new(throttle::LOGIN_FAILED)
+                .actor(user.id)
+                .subject(&user.email)
+                .ip(ip)
+                .details(json!({ "reason": "wrong current password (changePassword)" })),
+        )
+        .await?;
         return Err(AppError::bad_input(
-            "currentPassword",
+            "current_password",
             "the current password is wrong",
         ));
     }
-    let hash = password::hash(new).await?;
-    let txn = db.begin().await?;
+    let hash = password::hash(new.into_inner()).await?;
+    let uow = core.begin().await?;
     let version = user.token_version + 1;
     let mut active = user.into_active_model();
     active.password_hash = Set(hash);
     active.token_version = Set(version);
     active.updated_at = Set(Utc::now());
-    let user = active.update(&txn).await?;
-    revoke_all_sessions(&txn, user.id).await?;
+    let user = active.update(uow.conn()).await?;
+    revoke_all_sessions(&uow, user.id).await?;
     audit::record(
-        &txn,
+        uow.conn(),
         AuditEntry::new("user.password_changed")
             .actor(user.id)
             .entity("user", user.id),
     )
     .await?;
-    let session = open_session(&txn, auth, user, None).await?;
-    txn.commit().await?;
+    let session = open_session(uow.conn(), core.auth(), user, None).await?;
+    uow.commit().await?;
     Ok(session)
-}
-
-/// Whether `actor` (verified earlier, on a long-lived connection) may still
-/// act: active, with the same role, and its session not ended.
-pub async fn still_valid(db: &DatabaseConnection, actor: &Actor) -> AppResult<bool> {
-    let Some(user) = user::Entity::find_by_id(actor.user_id).one(db).await? else {
-        return Ok(false);
-    };
-    if !user.is_active || user.role != actor.role {
-        return Ok(false);
-    }
-    let Some(session) = actor.session_id else {
-        return Ok(true);
-    };
-    let revoked = refresh_token::Entity::find()
-        .filter(refresh_token::Column::FamilyId.eq(session))
-        .filter(refresh_token::Column::RevokedAt.is_not_null())
-        .one(db)
-        .await?;
-    Ok(revoked.is_none())
-}
-
-/// Turns a bearer token into an [`Actor`], checking against the database that
-/// the user is still active, the token version is current and the session
-/// has not been revoked.
-pub async fn authenticate(
-    db: &DatabaseConnection,
-    keys: &TokenKeys,
-    bearer: &str,
-) -> AppResult<Actor> {
-    let invalid = || {
-        AppError::Unauthenticated(
-            "the access token is invalid or expired: refresh it or sign in again".into(),
-        )
-    };
-    let claims = keys.verify(bearer).ok_or_else(invalid)?;
-    let user = user::Entity::find_by_id(claims.sub)
-        .one(db)
-        .await?
-        .ok_or_else(invalid)?;
-    if !user.is_active || user.token_version != claims.ver {
-        return Err(invalid());
-    }
-    let revoked = refresh_token::Entity::find()
-        .filter(refresh_token::Column::FamilyId.eq(claims.sid))
-        .filter(refresh_token::Column::RevokedAt.is_not_null())
-        .one(db)
-        .await?;
-    if revoked.is_some() {
-        return Err(invalid());
-    }
-    Ok(Actor::from_user(&user, Some(claims.sid)))
 }

@@ -1,28 +1,28 @@
 //! What happened with a lead: calls, emails, meetings, and the changes the
 //! system records itself (status, assignment, transfer, completion).
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
+    core::Core,
     entity::{
         lead,
         lead_activity::{self, ActivityKind, Column, Direction},
     },
     error::{AppError, AppResult},
-    scoring::Thresholds,
     service::{
-        audit::{self, AuditEntry},
-        leads,
-        page::{Page, PageRequest},
-        rescoring,
+        audit, backdate,
+        leads::visibility::{get, visible_among},
+        newest::newest_per,
+        page::{newest_first, Page, PageRequest},
+        scores::rescoring,
     },
-    validate,
+    values::LongText,
 };
 
 /// Writes an activity and keeps the lead's `last_activity_at` right.
@@ -65,7 +65,7 @@ pub struct LogActivity {
     pub lead_id: Uuid,
     pub kind: ActivityKind,
     pub direction: Option<Direction>,
-    pub summary: String,
+    pub summary: LongText,
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
@@ -80,30 +80,25 @@ const LOGGABLE: [ActivityKind; 5] = [
 
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, lead_id = %input.lead_id))]
 pub async fn log(
-    db: &DatabaseConnection,
+    core: &Core,
     actor: &Actor,
     input: LogActivity,
-    thresholds: Thresholds,
 ) -> AppResult<lead_activity::Model> {
+    actor.may(Scope::LeadsWrite)?;
     if !LOGGABLE.contains(&input.kind) {
         return Err(AppError::bad_input(
-            "input.kind",
+            "kind",
             "only CALL, EMAIL, MEETING, SMS and OTHER can be logged; the system records the rest",
         ));
     }
-    let summary = validate::text("input.summary", &input.summary, 2000)?;
-    let now = Utc::now();
-    let occurred_at = input.occurred_at.unwrap_or(now);
-    if occurred_at > now + Duration::minutes(5) {
-        return Err(AppError::bad_input(
-            "input.occurredAt",
-            "occurredAt must not be in the future",
-        ));
-    }
-    let txn = db.begin().await?;
-    leads::get(&txn, actor, input.lead_id).await?;
+    let summary = input.summary.into_inner();
+    let happened = backdate::when(actor, "occurred_at", input.occurred_at, Utc::now())?;
+    let occurred_at = happened.at;
+    let uow = core.begin().await?;
+    let txn = uow.conn();
+    get(txn, actor, input.lead_id).await?;
     let activity = record(
-        &txn,
+        txn,
         input.lead_id,
         Some(actor.user_id),
         input.kind,
@@ -112,55 +107,61 @@ pub async fn log(
         occurred_at,
     )
     .await?;
-    audit::record(
-        &txn,
-        AuditEntry::new("activity.logged")
-            .actor(actor.user_id)
-            .entity("lead", input.lead_id)
-            .details(json!({ "activity": activity.id, "kind": activity.kind })),
+    audit::acted(
+        txn,
+        actor,
+        "activity.logged",
+        ("lead", input.lead_id),
+        if happened.backdated {
+            json!({ "activity": activity.id, "kind": activity.kind, "backdatedTo": occurred_at })
+        } else {
+            json!({ "activity": activity.id, "kind": activity.kind })
+        },
     )
     .await?;
-    rescoring::rescore(&txn, input.lead_id, thresholds).await?;
-    txn.commit().await?;
+    rescoring::rescore(core, &uow, input.lead_id).await?;
+    uow.commit().await?;
     Ok(activity)
 }
 
 /// A lead's activities, newest first.
 pub async fn list(
-    db: &DatabaseConnection,
+    core: &Core,
     actor: &Actor,
     lead_id: Uuid,
     page: PageRequest,
 ) -> AppResult<Page<lead_activity::Model>> {
-    leads::get(db, actor, lead_id).await?;
-    let limit = page.limit();
-    let mut query = lead_activity::Entity::find().filter(Column::LeadId.eq(lead_id));
-    if let Some(after) = page.after {
-        let Some(anchor) = lead_activity::Entity::find_by_id(after)
-            .filter(Column::LeadId.eq(lead_id))
-            .one(db)
-            .await?
-        else {
-            return Err(AppError::bad_input(
-                "after",
-                "not a cursor of this lead's activities",
-            ));
-        };
-        query = query.filter(
-            sea_orm::Condition::any()
-                .add(Column::OccurredAt.lt(anchor.occurred_at))
-                .add(
-                    sea_orm::Condition::all()
-                        .add(Column::OccurredAt.eq(anchor.occurred_at))
-                        .add(Column::Id.lt(anchor.id)),
-                ),
-        );
+    get(core.db(), actor.person()?, lead_id).await?;
+    let all = lead_activity::Entity::find().filter(Column::LeadId.eq(lead_id));
+    newest_first(
+        core.db(),
+        all,
+        Column::OccurredAt,
+        Column::Id,
+        page,
+        "activities",
+    )
+    .await
+}
+
+/// The newest `per_lead` activities of each of `lead_ids` `actor` may see,
+/// in one statement.
+pub async fn newest_for_leads(
+    core: &Core,
+    actor: &Actor,
+    lead_ids: &[Uuid],
+    per_lead: u64,
+) -> AppResult<Vec<lead_activity::Model>> {
+    actor.person()?;
+    if lead_ids.is_empty() {
+        return Ok(Vec::new());
     }
-    let items = query
-        .order_by_desc(Column::OccurredAt)
-        .order_by_desc(Column::Id)
-        .limit(limit + 1)
-        .all(db)
-        .await?;
-    Ok(page.page(items))
+    newest_per::<lead_activity::Entity, _>(
+        core.db(),
+        Column::LeadId,
+        &[Column::OccurredAt, Column::Id],
+        Column::LeadId.in_subquery(visible_among(actor, lead_ids.iter().copied())),
+        per_lead,
+    )
+    .await
 }

@@ -5,8 +5,8 @@
 //! stops working when that admin is deactivated or is no longer an admin.
 use chrono::{Duration, Utc};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -14,11 +14,14 @@ use uuid::Uuid;
 use crate::{
     auth::{
         token::{hash_secret, new_opaque_secret},
-        Actor,
+        Actor, KeyGrant, Scope,
     },
+    core::Core,
+    db::UnitOfWork,
     entity::{api_key, user},
     error::{AppError, AppResult},
     service::audit::{self, AuditEntry},
+    values::ShortText,
 };
 
 /// Every secret starts with this, so a leaked one is easy to recognise.
@@ -27,31 +30,6 @@ pub const SECRET_PREFIX: &str = "lsk_";
 const SHOWN_CHARS: usize = 12;
 /// `last_used_at` is written at most this often per key.
 const USE_RESOLUTION_SECS: i64 = 60;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// `recordEngagementEvent(s)`.
-    EventsWrite,
-    /// `createLead` and `updateLead`.
-    LeadsWrite,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::EventsWrite => "EVENTS_WRITE",
-            Scope::LeadsWrite => "LEADS_WRITE",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "EVENTS_WRITE" => Some(Scope::EventsWrite),
-            "LEADS_WRITE" => Some(Scope::LeadsWrite),
-            _ => None,
-        }
-    }
-}
 
 /// The scopes a stored key holds (unknown names are ignored, never granted).
 pub fn scopes_of(key: &api_key::Model) -> Vec<Scope> {
@@ -66,42 +44,15 @@ pub fn scopes_of(key: &api_key::Model) -> Vec<Scope> {
         .unwrap_or_default()
 }
 
-/// A verified key: what it may do, and the admin it acts for.
-#[derive(Debug, Clone)]
-pub struct ApiKeyGrant {
-    pub key_id: Uuid,
-    pub name: String,
-    pub scopes: Vec<Scope>,
-    pub acting: Actor,
-}
-
-impl ApiKeyGrant {
-    /// The actor to run an operation as, if this key holds `scope`.
-    pub fn actor_for(&self, scope: Scope) -> AppResult<&Actor> {
-        if self.scopes.contains(&scope) {
-            Ok(&self.acting)
-        } else {
-            Err(AppError::Forbidden(format!(
-                "this API key lacks the {} scope",
-                scope.as_str()
-            )))
-        }
-    }
-}
-
 /// Creates a key (admins only); returns it with its secret, shown this once.
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id))]
 pub async fn create(
-    db: &DatabaseConnection,
+    core: &Core,
     actor: &Actor,
-    name: &str,
+    name: ShortText,
     scopes: &[Scope],
 ) -> AppResult<(api_key::Model, String)> {
-    actor.require_admin()?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(AppError::bad_input("name", "must be 1 to 200 characters"));
-    }
+    actor.person()?.require_admin()?;
     if scopes.is_empty() {
         return Err(AppError::bad_input("scopes", "name at least one scope"));
     }
@@ -109,10 +60,11 @@ pub async fn create(
     names.sort_unstable();
     names.dedup();
     let secret = format!("{SECRET_PREFIX}{}", new_opaque_secret());
-    let txn = db.begin().await?;
+    let uow = core.begin().await?;
+    let txn = uow.conn();
     let key = api_key::ActiveModel {
         id: Set(Uuid::now_v7()),
-        name: Set(name.to_string()),
+        name: Set(name.into_inner()),
         prefix: Set(secret[..SHOWN_CHARS].to_string()),
         secret_hash: Set(hash_secret(&secret)),
         scopes: Set(json!(names)),
@@ -120,61 +72,124 @@ pub async fn create(
         created_at: Set(Utc::now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        disabled_at: Set(None),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     audit::record(
-        &txn,
+        txn,
         AuditEntry::new("api_key.created")
-            .actor(actor.user_id)
+            .by(actor)
             .entity("api_key", key.id)
             .subject(&key.name)
             .details(json!({ "scopes": names })),
     )
     .await?;
-    txn.commit().await?;
+    uow.commit().await?;
     Ok((key, secret))
 }
 
 /// Revokes a key at once (admins only); revoking twice changes nothing.
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, key = %id))]
-pub async fn revoke(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> AppResult<api_key::Model> {
-    actor.require_admin()?;
-    let txn = db.begin().await?;
-    let key = api_key::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound("API key"))?;
+pub async fn revoke(core: &Core, actor: &Actor, id: Uuid) -> AppResult<api_key::Model> {
+    actor.person()?.require_admin()?;
+    let uow = core.begin().await?;
+    let key = find(&uow, id).await?;
     if key.revoked_at.is_some() {
         return Ok(key);
     }
     let mut row: api_key::ActiveModel = key.into();
     row.revoked_at = Set(Some(Utc::now()));
-    let key = row.update(&txn).await?;
+    save(uow, actor, row, "api_key.revoked").await
+}
+
+async fn find(uow: &UnitOfWork, id: Uuid) -> AppResult<api_key::Model> {
+    api_key::Entity::find_by_id(id)
+        .one(uow.conn())
+        .await?
+        .ok_or(AppError::NotFound("API key"))
+}
+
+/// Writes a change to a key, audits it as `action`, and commits.
+async fn save(
+    uow: UnitOfWork,
+    actor: &Actor,
+    row: api_key::ActiveModel,
+    action: &'static str,
+) -> AppResult<api_key::Model> {
+    let key = row.update(uow.conn()).await?;
     audit::record(
-        &txn,
-        AuditEntry::new("api_key.revoked")
-            .actor(actor.user_id)
+        uow.conn(),
+        AuditEntry::new(action)
+            .by(actor)
             .entity("api_key", key.id)
             .subject(&key.name),
     )
     .await?;
-    txn.commit().await?;
+    uow.commit().await?;
     Ok(key)
 }
 
+/// Turns off the live keys an admin made, when that admin is demoted or
+/// deactivated. They stay off after a re-promotion until [`enable`]d.
+pub async fn disable_created_by<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> AppResult<()> {
+    api_key::Entity::update_many()
+        .col_expr(api_key::Column::DisabledAt, Expr::value(Utc::now()))
+        .filter(api_key::Column::CreatedBy.eq(user_id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .filter(api_key::Column::DisabledAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Turns a disabled key back on (admins only), once its creator is an
+/// active admin again; enabling an enabled key changes nothing.
+#[tracing::instrument(skip_all, fields(actor = %actor.user_id, key = %id))]
+pub async fn enable(core: &Core, actor: &Actor, id: Uuid) -> AppResult<api_key::Model> {
+    actor.person()?.require_admin()?;
+    let uow = core.begin().await?;
+    let key = find(&uow, id).await?;
+    if key.revoked_at.is_some() {
+        return Err(AppError::Conflict {
+            field: Some("id".into()),
+            message: "a revoked key cannot be enabled; create a new one".into(),
+            existing_id: None,
+        });
+    }
+    if key.disabled_at.is_none() {
+        return Ok(key);
+    }
+    let creator = match key.created_by {
+        Some(user_id) => user::Entity::find_by_id(user_id).one(uow.conn()).await?,
+        None => None,
+    };
+    if !creator.is_some_and(|u| u.is_active && u.role == user::Role::Admin) {
+        return Err(AppError::Conflict {
+            field: Some("id".into()),
+            message: "the key's creator is not an active admin, so it cannot act for them".into(),
+            existing_id: None,
+        });
+    }
+    let mut row: api_key::ActiveModel = key.into();
+    row.disabled_at = Set(None);
+    save(uow, actor, row, "api_key.enabled").await
+}
+
 /// Every key, newest first, revoked ones included (admins only).
-pub async fn list(db: &DatabaseConnection, actor: &Actor) -> AppResult<Vec<api_key::Model>> {
-    actor.require_admin()?;
+pub async fn list(core: &Core, actor: &Actor) -> AppResult<Vec<api_key::Model>> {
+    actor.person()?.require_admin()?;
     Ok(api_key::Entity::find()
         .order_by_desc(api_key::Column::CreatedAt)
         .order_by_desc(api_key::Column::Id)
-        .all(db)
+        .all(core.db())
         .await?)
 }
 
-/// Turns `Authorization: ApiKey <secret>` into a grant.
-pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<ApiKeyGrant> {
+/// Turns `Authorization: ApiKey <secret>` into the actor the key acts as:
+/// the admin who made it, limited to the key's scopes.
+pub async fn authenticate(core: &Core, secret: &str) -> AppResult<Actor> {
+    let db = core.db();
     let invalid = || AppError::Unauthenticated("the API key is invalid or revoked".into());
     if !secret.starts_with(SECRET_PREFIX) {
         return Err(invalid());
@@ -185,6 +200,13 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Ap
         .one(db)
         .await?
         .ok_or_else(invalid)?;
+    if key.disabled_at.is_some() {
+        return Err(AppError::Unauthenticated(
+            "the API key was disabled when its admin lost admin rights: an admin may enable it \
+             again (enableApiKey)"
+                .into(),
+        ));
+    }
     let creator = match key.created_by {
         Some(id) => user::Entity::find_by_id(id).one(db).await?,
         None => None,
@@ -206,11 +228,9 @@ pub async fn authenticate(db: &DatabaseConnection, secret: &str) -> AppResult<Ap
         .exec(db)
         .await?;
     let mut acting = Actor::from_user(&creator, None);
-    acting.api_key = Some(key.id);
-    Ok(ApiKeyGrant {
-        key_id: key.id,
+    acting.key = Some(KeyGrant {
+        id: key.id,
         scopes: scopes_of(&key),
-        name: key.name,
-        acting,
-    })
+    });
+    Ok(acting)
 }

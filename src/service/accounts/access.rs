@@ -1,0 +1,60 @@
+//! Whether a user may act now: active, and their session not ended. The
+//! one check behind both a request's bearer token and a live connection's
+//! periodic re-check.
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    auth::Actor,
+    core::Core,
+    entity::{refresh_token, user},
+    error::{AppError, AppResult},
+};
+
+/// The user, if active and (with a session) that session not revoked.
+async fn current_user(
+    core: &Core,
+    user_id: Uuid,
+    session: Option<Uuid>,
+) -> AppResult<Option<user::Model>> {
+    let Some(user) = user::Entity::find_by_id(user_id)
+        .one(core.db())
+        .await?
+        .filter(|u| u.is_active)
+    else {
+        return Ok(None);
+    };
+    let Some(session) = session else {
+        return Ok(Some(user));
+    };
+    let revoked = refresh_token::Entity::find()
+        .filter(refresh_token::Column::FamilyId.eq(session))
+        .filter(refresh_token::Column::RevokedAt.is_not_null())
+        .one(core.db())
+        .await?;
+    Ok(revoked.is_none().then_some(user))
+}
+
+/// Turns a bearer token into an [`Actor`]: the token verifies, the user is
+/// active, the token version is current and the session is not revoked.
+pub async fn authenticate(core: &Core, bearer: &str) -> AppResult<Actor> {
+    let invalid = || {
+        AppError::Unauthenticated(
+            "the access token is invalid or expired: refresh it or sign in again".into(),
+        )
+    };
+    let claims = core.auth().keys.verify(bearer).ok_or_else(invalid)?;
+    let user = current_user(core, claims.sub, Some(claims.sid))
+        .await?
+        .filter(|u| u.token_version == claims.ver)
+        .ok_or_else(invalid)?;
+    Ok(Actor::from_user(&user, Some(claims.sid)))
+}
+
+/// Whether `actor` (verified earlier, on a long-lived connection) may still
+/// act: active, with the same role, and its session not ended.
+pub async fn still_valid(core: &Core, actor: &Actor) -> AppResult<bool> {
+    Ok(current_user(core, actor.user_id, actor.session_id)
+        .await?
+        .is_some_and(|u| u.role == actor.role))
+}
