@@ -1,7 +1,7 @@
 # Build: the Rust toolchain image compiles a release binary.
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY migration ./migration
 COPY src ./src
 COPY benches ./benches

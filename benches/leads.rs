@@ -11,12 +11,13 @@ use std::time::Instant;
 use leadscore::{
     app::{self, Application},
     auth::Actor,
+    demo,
     entity::user,
     service::{
-        demo,
-        leads::{self, LeadFilter, LeadOrder, LeadOrderField, LeadPageRequest},
-        sweep,
+        leads::{self, listing::page_plan, LeadFilter, LeadOrder, LeadOrderField, LeadPageRequest},
+        scores::sweep,
     },
+    values::{Parse, Text},
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait, Statement,
@@ -29,6 +30,9 @@ mod support;
 const SAMPLES: usize = 200;
 const BY_SCORE: &str = "{ leads(first: 50, orderBy: { field: SCORE, direction: DESC }) { edges { node { id fullName assignee { fullName } } } } }";
 const CALL_LIST: &str = "{ prioritizedLeads(limit: 5) { rank reasons talkingPoints lead { id fullName } score { total priorityTier } } }";
+/// A page with what a rep's screen shows of each lead: the score with its
+/// factors, the insights and the latest activities.
+const HEAVY: &str = "{ leads(first: 50, orderBy: { field: SCORE, direction: DESC }) { edges { node { id fullName score { total classification factors { name points evidence } } insights { kind text } activities(first: 3) { edges { node { kind summary } } } } } } }";
 const SEARCH: &str = "{ leads(first: 50, filter: { search: \"smi\" }) { edges { node { id fullName assignee { fullName } } } } }";
 
 async fn token(client: &reqwest::Client, base: &str, email: &str) -> String {
@@ -96,7 +100,7 @@ async fn explain(
     if db.get_database_backend() != DbBackend::Postgres {
         return;
     }
-    let plan = leads::page_plan(
+    let plan = page_plan(
         actor,
         &filter,
         order,
@@ -118,10 +122,9 @@ async fn main() {
     let scratch = support::Scratch::new().await;
     let settings = scratch.settings();
     let db = app::connect(&settings, true).await.expect("database");
+    let core = app::core(&settings, db.clone()).await.expect("core");
     let started = Instant::now();
-    demo::seed(&db, false, count, Default::default())
-        .await
-        .expect("seed");
+    demo::seed(&core, false, count).await.expect("seed");
     println!(
         "seeded {count} leads (with activities, notes, assignments) in {:.1?}",
         started.elapsed()
@@ -130,8 +133,7 @@ async fn main() {
     db.execute_unprepared("ANALYZE").await.expect("analyze");
     let started = Instant::now();
     let rescored = sweep::rescore_stale(
-        &db,
-        Default::default(),
+        &core,
         chrono::Utc::now() + chrono::Duration::seconds(1),
         |_| {},
     )
@@ -156,6 +158,10 @@ async fn main() {
     println!(
         "  manager, 50 by score + assignee: {}",
         time(&client, &base, &manager, BY_SCORE).await
+    );
+    println!(
+        "  manager, 50 by score + score, factors, insights, activities: {}",
+        time(&client, &base, &manager, HEAVY).await
     );
     println!(
         "  manager, search 'smi' + assignee: {}",
@@ -197,7 +203,7 @@ async fn main() {
         descending: true,
     };
     let search = LeadFilter {
-        search: Some("smi".into()),
+        search: Some(Text::parse("smi".into()).expect("a search term")),
         ..Default::default()
     };
     explain(

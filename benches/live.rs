@@ -1,6 +1,8 @@
 //! Live notifications at scale: `cargo bench --bench live [-- CONNECTIONS RATE SECONDS]`
 //! (default 10,000 subscribed connections, 200 notifications a second for
-//! 20 seconds). Add `BENCH_DATABASE_URL=postgres://…` to run on PostgreSQL.
+//! 20 seconds). Add `BENCH_DATABASE_URL=postgres://…` to run on PostgreSQL,
+//! and `BENCH_SERVER_WRAPPER=heaptrack` to start the server under a
+//! profiler (RSS figures then read 0: the profiler is the child).
 //!
 //! Starts the release server as its own process (so its memory is its own),
 //! opens CONNECTIONS websocket clients, one signed-in sales rep each,
@@ -20,8 +22,7 @@ use leadscore::{
     app,
     auth::{password, token::TokenKeys, Actor},
     entity::user::Role,
-    service::{accounts, leads},
-    validate::Email,
+    service::leads::{self, RawNewLead},
 };
 use sea_orm::TransactionTrait;
 use serde_json::{json, Value};
@@ -119,30 +120,18 @@ async fn main() {
     let db = app::connect(&settings, true).await.expect("database");
     let started = Instant::now();
     let hash = password::hash("bench-password".into()).await.unwrap();
-    let manager = accounts::insert_user(
-        &db,
-        Email::parse("email", "manager@example.com").unwrap(),
-        "Manager".into(),
-        Role::Manager,
-        hash.clone(),
-        "email",
-    )
-    .await
-    .unwrap();
+    let manager = support::user(&db, "manager@example.com", Role::Manager, hash.clone()).await;
     let keys = TokenKeys::new(SECRET.as_bytes());
     let mut reps = Vec::with_capacity(connections);
     let txn = db.begin().await.unwrap();
     for i in 0..connections {
-        let rep = accounts::insert_user(
+        let rep = support::user(
             &txn,
-            Email::parse("email", &format!("rep{i}@example.com")).unwrap(),
-            format!("Rep {i}"),
+            &format!("rep{i}@example.com"),
             Role::SalesRep,
             hash.clone(),
-            "email",
         )
-        .await
-        .unwrap();
+        .await;
         let (token, _) = keys
             .issue(
                 rep.id,
@@ -165,33 +154,21 @@ async fn main() {
         )
         .unwrap();
     let actor = Actor::from_user(&manager, None);
+    let core = app::core(&settings, db.clone()).await.expect("core");
     let mut lead_ids = Vec::with_capacity(total);
     for i in 0..total {
-        let lead = leads::create(
-            &db,
-            &actor,
-            leads::CreateLead {
-                first_name: "Bench".into(),
-                last_name: format!("Lead {i}"),
-                email: None,
-                phone: None,
-                company: None,
-                job_title: None,
-                source: None,
-                status: None,
-                budget_min: None,
-                budget_max: None,
-                currency: None,
-                product_interest: None,
-                purchase_timeline: None,
-                is_repeat_customer: None,
-                attributes: None,
-                allow_duplicate: true,
-            },
-            Default::default(),
-        )
-        .await
-        .unwrap();
+        let new = RawNewLead {
+            first_name: "Bench".into(),
+            last_name: format!("Lead {i}"),
+            ..Default::default()
+        }
+        .parse()
+        .expect("a valid lead");
+        let creation = leads::Creation {
+            allow_duplicate: true,
+            ..Default::default()
+        };
+        let lead = leads::create(&core, &actor, new, creation).await.unwrap();
         lead_ids.push(lead.id);
     }
     db.close().await.ok();
@@ -201,7 +178,15 @@ async fn main() {
     );
 
     let port = free_port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_leadscore"))
+    let mut server = match std::env::var("BENCH_SERVER_WRAPPER") {
+        Ok(wrapper) => {
+            let mut c = Command::new(wrapper);
+            c.arg(env!("CARGO_BIN_EXE_leadscore"));
+            c
+        }
+        Err(_) => Command::new(env!("CARGO_BIN_EXE_leadscore")),
+    };
+    server
         .args(["serve", "--no-migrate"])
         .env("DATABASE_URL", &scratch.url)
         .env("SECRET_KEY", SECRET)
@@ -209,9 +194,8 @@ async fn main() {
         .env("SCORE_SWEEP_INTERVAL_SECS", "3600")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
+        .stderr(Stdio::null());
+    let mut server = server.spawn().expect("server starts");
     let pid = server.id();
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");

@@ -4,9 +4,7 @@
 //! dominates.
 use std::time::Instant;
 
-use leadscore::{
-    app::Application, auth::password, entity::user::Role, service::accounts, validate::Email,
-};
+use leadscore::{app::Application, auth::password, entity::user::Role};
 use serde_json::json;
 
 #[path = "support.rs"]
@@ -25,17 +23,7 @@ async fn main() {
         .expect("server starts");
     let addr = app.local_addr();
     let hash = password::hash("bench password".into()).await.expect("hash");
-    let email = Email::parse("email", "bench@example.com").expect("email");
-    accounts::insert_user(
-        app.db(),
-        email,
-        "Bench".into(),
-        Role::SalesRep,
-        hash,
-        "email",
-    )
-    .await
-    .expect("user");
+    support::user(app.db(), "bench@example.com", Role::SalesRep, hash).await;
     tokio::spawn(app.run_until_stopped());
 
     let client = reqwest::Client::new();

@@ -10,10 +10,7 @@
 //! in place).
 use std::time::Instant;
 
-use leadscore::{
-    app,
-    service::{demo, sweep},
-};
+use leadscore::{app, core::Core, demo, service::scores::sweep};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 #[path = "support.rs"]
@@ -31,11 +28,10 @@ async fn count(db: &sea_orm::DatabaseConnection, table: &str) -> i64 {
     row.try_get("", "n").expect("n")
 }
 
-async fn rescore_all(db: &sea_orm::DatabaseConnection, label: &str, leads: i64) {
+async fn rescore_all(core: &Core, label: &str, leads: i64) {
     let started = Instant::now();
     let rescored = sweep::rescore_stale(
-        db,
-        Default::default(),
+        core,
         chrono::Utc::now() + chrono::Duration::seconds(1),
         |_| {},
     )
@@ -60,11 +56,10 @@ async fn main() {
     );
     let settings = scratch.settings();
     let db = app::connect(&settings, true).await.expect("database");
+    let core = app::core(&settings, db.clone()).await.expect("core");
 
     let started = Instant::now();
-    demo::seed(&db, false, leads, Default::default())
-        .await
-        .expect("seed");
+    demo::seed(&core, false, leads).await.expect("seed");
     db.execute_unprepared("UPDATE leads SET score = NULL, classification = NULL, priority_tier = NULL, score_confidence = NULL, scored_at = NULL; DELETE FROM lead_insights; DELETE FROM lead_scores")
         .await
         .expect("unscored");
@@ -94,13 +89,13 @@ async fn main() {
         started.elapsed()
     );
 
-    rescore_all(&db, "first scoring (no scores stored)", lead_rows).await;
+    rescore_all(&core, "first scoring (no scores stored)", lead_rows).await;
     println!(
         "  stored: {} score rows, {} insights",
         count(&db, "lead_scores").await,
         count(&db, "lead_insights").await
     );
-    rescore_all(&db, "rescoring (scores stored)", lead_rows).await;
+    rescore_all(&core, "rescoring (scores stored)", lead_rows).await;
     println!(
         "  stored: {} score rows, {} insights",
         count(&db, "lead_scores").await,

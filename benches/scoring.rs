@@ -47,7 +47,7 @@ fn busy_lead() -> ScoringInput {
             currency: "USD".into(),
             quantity_available: (i % 3) as i32,
         })
-        .collect();
+        .collect::<Vec<_>>();
     ScoringInput {
         lead: LeadFacts {
             has_contact: true,
@@ -62,7 +62,7 @@ fn busy_lead() -> ScoringInput {
         },
         events,
         texts,
-        inventory,
+        inventory: inventory.into(),
     }
 }
 

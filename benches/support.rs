@@ -92,3 +92,23 @@ pub fn percentiles(mut times: Vec<Duration>) -> String {
         times[times.len() - 1]
     )
 }
+
+/// Inserts a user with a known password hash (arranging a benchmark).
+#[allow(dead_code)]
+pub async fn user<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    email: &str,
+    role: leadscore::entity::user::Role,
+    hash: String,
+) -> leadscore::entity::user::Model {
+    use leadscore::values::{Email, FullName, Parse};
+    leadscore::service::accounts::sessions::insert_user(
+        conn,
+        Email::parse(email.into()).expect("email"),
+        FullName::parse(format!("Bench {email}")).expect("name"),
+        role,
+        hash,
+    )
+    .await
+    .expect("user")
+}

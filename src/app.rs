@@ -1,18 +1,30 @@
 //! The application: connect, migrate, build the schema and router, serve,
 //! shut down gracefully. Tests build it exactly as `leadscore serve` does.
-use std::{fmt, io::Write, net::SocketAddr, path::Path, sync::Arc, time::Instant};
+use std::{
+    fmt,
+    io::Write,
+    net::SocketAddr,
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::{
-    auth::{password, token},
+    auth::{password, token, AuthConfig},
     config::Settings,
+    core::{Core, ScoringSettings},
     db,
-    graphql::{build_schema, ApiContext},
-    http::{router, AppState},
-    service::{accounts::AuthConfig, sweep},
+    graphql::{admission::Gate, build_schema},
+    http::{
+        router,
+        serve::{self, ConnectionLimits},
+        AppState,
+    },
+    service::scores::sweep,
 };
 
 /// Why the server did not start; printed as is, one paragraph.
@@ -38,12 +50,45 @@ pub struct Application {
     state: AppState,
 }
 
+/// Builds the application core from settings and a connection: what the
+/// server, the command line and benchmarks share.
+pub async fn core(settings: &Settings, db: DatabaseConnection) -> Result<Core, StartupError> {
+    let secret = signing_secret(settings)?;
+    let decoy_hash = password::decoy_hash()
+        .await
+        .map_err(|err| StartupError(err.message()))?;
+    let auth = AuthConfig {
+        keys: token::TokenKeys::new(&secret),
+        decoy_hash,
+        allow_signup: settings.allow_signup,
+        signup_limit_per_hour: settings.signup_limit_per_hour,
+    };
+    let scoring = ScoringSettings {
+        thresholds: settings.thresholds(),
+        sweep_interval: (settings.score_sweep_interval_secs > 0)
+            .then(|| Duration::from_secs(settings.score_sweep_interval_secs)),
+        learned: settings.learned(),
+        retrain_interval: (settings.model_retrain_interval_hours > 0)
+            .then(|| Duration::from_secs(settings.model_retrain_interval_hours * 3600)),
+    };
+    Ok(Core::new(db, scoring, auth))
+}
+
 /// Connects and, unless told not to, applies pending migrations.
 pub async fn connect(
     settings: &Settings,
     migrate: bool,
 ) -> Result<DatabaseConnection, StartupError> {
     settings.validate().map_err(StartupError)?;
+    if let Some(path) = settings.sqlite_path() {
+        create_private_file(&path).map_err(|err| {
+            StartupError(format!(
+                "the SQLite file {} cannot be created: {err}. Check that its directory exists \
+                 and is writable.",
+                path.display()
+            ))
+        })?;
+    }
     let db = db::connect(settings).await?;
     if migrate {
         Migrator::up(&db, None)
@@ -63,22 +108,14 @@ impl Application {
         settings: Settings,
         db: DatabaseConnection,
     ) -> Result<Self, StartupError> {
-        let secret = signing_secret(&settings)?;
-        let decoy_hash = password::decoy_hash()
-            .await
-            .map_err(|err| StartupError(err.message()))?;
+        let core = core(&settings, db).await?;
         let settings = Arc::new(settings);
-        let api = ApiContext {
-            bus: crate::bus::Bus::start(&db),
-            db,
-            auth: AuthConfig {
-                keys: token::TokenKeys::new(&secret),
-                decoy_hash,
-                allow_signup: settings.allow_signup,
-            },
-            settings: settings.clone(),
-        };
-        let schema = build_schema(api.clone(), settings.introspection_enabled());
+        let schema = build_schema(core.clone(), settings.introspection_enabled());
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(2, 8);
+        let gate = Gate::start(schema.clone(), threads)
+            .map_err(|err| StartupError(format!("cannot start the admission threads: {err}")))?;
         let listener = TcpListener::bind(settings.bind).await.map_err(|err| {
             StartupError(format!(
                 "cannot listen on {} (LEADSCORE_BIND): {err}",
@@ -87,7 +124,9 @@ impl Application {
         })?;
         let state = AppState {
             schema,
-            api,
+            stopping: core.tasks().stopping(),
+            core,
+            gate,
             settings,
             started: Instant::now(),
         };
@@ -100,28 +139,38 @@ impl Application {
             .unwrap_or(self.state.settings.bind)
     }
 
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.state.api.db
+    pub fn core(&self) -> &Core {
+        &self.state.core
     }
 
-    /// Serves until SIGINT or SIGTERM, running the decay sweep meanwhile.
+    pub fn db(&self) -> &DatabaseConnection {
+        self.state.core.db()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C (or [`Tasks::stop`](crate::tasks::Tasks::stop)),
+    /// with the background tasks running. Then, in order: stop accepting,
+    /// let requests in flight finish (up to `SHUTDOWN_GRACE_SECS`; websockets
+    /// close with 1001), stop the background tasks, return.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let settings = self.state.settings.clone();
-        let sweep = (settings.score_sweep_interval_secs > 0).then(|| {
-            let interval = std::time::Duration::from_secs(settings.score_sweep_interval_secs);
-            tokio::spawn(sweep::run(
-                self.state.api.db.clone(),
-                settings.thresholds(),
-                interval,
-            ))
+        let core = self.state.core.clone();
+        core.start_listening().await;
+        sweep::start(&core).await;
+        let grace = Duration::from_secs(settings.shutdown_grace_secs);
+        let limits = ConnectionLimits {
+            max_connections: settings.max_connections,
+            header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs.max(1)),
+            grace,
+        };
+        let signalled = core.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            signalled.tasks().stop();
         });
-        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
-        if let Some(sweep) = sweep {
-            sweep.abort();
-        }
+        let stopping = core.tasks().stopping();
+        let served = serve::serve(self.listener, router(self.state), limits, stopping).await;
+        core.tasks().shutdown(grace).await;
+        tracing::info!("stopped");
         served
     }
 }
@@ -145,14 +194,14 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
 }
 
 /// SECRET_KEY, or for an embedded database a key generated once and kept
 /// beside it (mode 0600) so tokens survive restarts.
 fn signing_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
     if let Some(key) = &settings.secret_key {
-        return Ok(key.as_bytes().to_vec());
+        return Ok(key.expose().as_bytes().to_vec());
     }
     let Some(db_path) = settings.sqlite_path() else {
         tracing::warn!(
@@ -170,6 +219,23 @@ fn signing_secret(settings: &Settings) -> Result<Vec<u8>, StartupError> {
     write_private(&key_path, &key).map_err(|err| StartupError(format!("SECRET_KEY is not set and the generated key cannot be saved to {}: {err}. Set SECRET_KEY instead.", key_path.display())))?;
     tracing::warn!(path = %key_path.display(), "SECRET_KEY is not set: generated one and saved it beside the database (fine for development; set SECRET_KEY in production)");
     Ok(key.into_bytes())
+}
+
+/// Creates the embedded database file readable by its owner only (SQLite
+/// would create it with the umask's 0644); an existing file is left alone.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
+    }
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {

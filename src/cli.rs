@@ -6,12 +6,14 @@ use migration::{Migrator, MigratorTrait};
 
 use crate::{
     app::{self, Application},
-    auth::{password, Actor},
+    auth::Actor,
     config::Settings,
+    core::Core,
+    demo,
     entity::user::Role,
     error::AppError,
-    service::{accounts, demo},
-    validate::Email,
+    service::accounts::users::{self, NewUser},
+    values::{Email, FullName, Parse, Password},
 };
 
 #[derive(Parser, Debug)]
@@ -138,14 +140,9 @@ async fn serve(settings: Settings, demo_data: bool, migrate: bool) -> Result<(),
         .map_err(|e| e.0)?;
     if demo_data {
         report_demo(
-            demo::seed(
-                app.db(),
-                settings.is_production(),
-                demo::DEFAULT_LEADS,
-                settings.thresholds(),
-            )
-            .await
-            .map_err(describe)?,
+            demo::seed(app.core(), settings.is_production(), demo::DEFAULT_LEADS)
+                .await
+                .map_err(describe)?,
         );
     }
     let addr = app.local_addr();
@@ -155,7 +152,7 @@ async fn serve(settings: Settings, demo_data: bool, migrate: bool) -> Result<(),
         addr.ip().to_string()
     };
     let base = format!("http://{host}:{}", addr.port());
-    tracing::info!(database = %settings.database_url.as_deref().map_or("embedded SQLite (leadscore.db)", |_| "DATABASE_URL"), "leadscore listening on {base}");
+    tracing::info!(database = %settings.database_url.as_ref().map_or("embedded SQLite (leadscore.db)", |_| "DATABASE_URL"), "leadscore listening on {base}");
     eprintln!("\n  leadscore is running.\n  GraphiQL:  {base}/graphiql\n  GraphQL:   {base}/graphql  (websocket: ws://{host}:{}/graphql/ws)\n  Health:    {base}/health.json\n", addr.port());
     app.run_until_stopped()
         .await
@@ -179,18 +176,20 @@ async fn seed_demo(settings: &Settings, leads: usize) -> Result<(), String> {
             "demo data is refused when LEADSCORE_ENV=production: its passwords are public".into(),
         );
     }
-    let db = app::connect(settings, true).await.map_err(|e| e.0)?;
-    report_demo(
-        demo::seed(&db, false, leads, settings.thresholds())
-            .await
-            .map_err(describe)?,
-    );
+    let core = tool_core(settings).await?;
+    report_demo(demo::seed(&core, false, leads).await.map_err(describe)?);
     Ok(())
 }
 
-async fn rescore(settings: &Settings, all: bool) -> Result<(), String> {
-    use crate::service::sweep::{self, Walk};
+/// The application core for a command: connected and migrated.
+async fn tool_core(settings: &Settings) -> Result<Core, String> {
     let db = app::connect(settings, true).await.map_err(|e| e.0)?;
+    app::core(settings, db).await.map_err(|e| e.0)
+}
+
+async fn rescore(settings: &Settings, all: bool) -> Result<(), String> {
+    use crate::service::scores::{sweep, walk::Walk};
+    let core = tool_core(settings).await?;
     let now = chrono::Utc::now();
     let stale_before = if all {
         now + chrono::Duration::seconds(1)
@@ -198,7 +197,7 @@ async fn rescore(settings: &Settings, all: bool) -> Result<(), String> {
         now - chrono::Duration::seconds(settings.score_sweep_interval_secs as i64)
     };
     let total = Walk::stale_before(stale_before)
-        .count(&db)
+        .count(&core)
         .await
         .map_err(describe)?;
     let started = std::time::Instant::now();
@@ -216,7 +215,7 @@ async fn rescore(settings: &Settings, all: bool) -> Result<(), String> {
         );
     };
     bar(0);
-    let done = sweep::rescore_stale(&db, settings.thresholds(), stale_before, bar)
+    let done = sweep::rescore_stale(&core, stale_before, bar)
         .await
         .map_err(describe)?;
     eprintln!("\nrescored {done} leads in {:.1?}", started.elapsed());
@@ -258,24 +257,19 @@ async fn create_user(
         .read_line(&mut line)
         .map_err(|e| format!("cannot read the password: {e}"))?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
-    let email = Email::parse("--email", &email).map_err(describe)?;
-    let name = accounts::full_name("--name", &name).map_err(describe)?;
-    password::validate("password", &password).map_err(describe)?;
-    let db = app::connect(settings, true).await.map_err(|e| e.0)?;
-    let hash = password::hash(password).await.map_err(describe)?;
-    let user = accounts::insert_user(&db, email, name, role, hash, "--email")
+    let refused =
+        |field: &'static str| move |e: crate::values::Invalid| format!("{field}: {}", e.0);
+    let input = NewUser {
+        email: Email::parse(email).map_err(refused("--email"))?,
+        full_name: FullName::parse(name).map_err(refused("--name"))?,
+        role,
+        password: Password::parse(password).map_err(refused("password"))?,
+    };
+    let core = tool_core(settings).await?;
+    // The same operation as `createUser`, by the operator who has the database.
+    let user = users::create(&core, &Actor::operator(), input)
         .await
         .map_err(describe)?;
-    let actor = Actor::from_user(&user, None);
-    crate::service::audit::record(
-        &db,
-        crate::service::audit::AuditEntry::new("user.created")
-            .entity("user", actor.user_id)
-            .subject(&user.email)
-            .details(serde_json::json!({ "role": user.role, "via": "cli" })),
-    )
-    .await
-    .map_err(describe)?;
     println!(
         "created {} ({:?}) with id {}",
         user.email, user.role, user.id

@@ -8,6 +8,71 @@ use clap::{Args, ValueEnum};
 /// The embedded default: a SQLite file in the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://leadscore.db?mode=rwc";
 
+/// A value that must not reach a log: `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_string())
+    }
+}
+
+/// A database URL: `Debug` shows where it points, never its password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return f.write_str("[redacted]");
+        };
+        match rest.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or_default();
+                write!(f, "{scheme}://{user}:[redacted]@{host}")
+            }
+            None => write!(f, "{scheme}://{rest}"),
+        }
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(value: &str) -> Self {
+        Self(value.to_string())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
     Development,
@@ -25,12 +90,12 @@ pub struct Settings {
     /// Where the data lives: `sqlite://...` (embedded) or `postgres://...`.
     /// Unset means the embedded SQLite file `leadscore.db` (refused in production).
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
 
     /// Key for signing access tokens (at least 32 bytes). Required on PostgreSQL
     /// and in production; generated once and kept beside an embedded database otherwise.
     #[arg(long, env = "SECRET_KEY", global = true, hide_env_values = true)]
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Secret>,
 
     #[arg(
         long = "env",
@@ -42,42 +107,28 @@ pub struct Settings {
     pub environment: Environment,
 
     /// Address the HTTP server listens on.
-    #[arg(
-        long,
-        env = "LEADSCORE_BIND",
-        default_value = "127.0.0.1:8000",
-        global = true
-    )]
+    #[arg(long, env = "LEADSCORE_BIND", default_value = "127.0.0.1:8000", global = true)]
     pub bind: SocketAddr,
 
     /// Origins allowed to call the API from a browser (comma-separated). Empty: none.
     #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
     pub allowed_origins: Vec<String>,
 
-    #[arg(
-        long,
-        env = "REQUEST_TIMEOUT_SECS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, global = true)]
     pub request_timeout_secs: u64,
 
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
 
-    /// Pool size. Default: 10 on PostgreSQL, 1 on SQLite (one writer, no busy errors).
+    /// Pool size. Default: 10 on PostgreSQL. SQLite takes exactly 1 (one
+    /// writer; a larger pool is refused at start-up).
     #[arg(long, env = "DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
 
     #[arg(long, env = "DB_MIN_CONNECTIONS", default_value_t = 0, global = true)]
     pub db_min_connections: u32,
 
-    #[arg(
-        long,
-        env = "DB_ACQUIRE_TIMEOUT_SECS",
-        default_value_t = 5,
-        global = true
-    )]
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_SECS", default_value_t = 5, global = true)]
     pub db_acquire_timeout_secs: u64,
 
     /// Retries of a transient connection failure at start-up (backoff from 0.5 s,
@@ -88,6 +139,27 @@ pub struct Settings {
     /// Whether anyone may create a SALES_REP account with `register`.
     #[arg(long, env = "ALLOW_SIGNUP", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub allow_signup: bool,
+
+    /// Sign-up attempts one client address may make in an hour.
+    #[arg(long, env = "SIGNUP_LIMIT_PER_HOUR", default_value_t = 10, global = true)]
+    pub signup_limit_per_hour: u32,
+
+    /// Whether a POST may carry a JSON array of operations (at most 10).
+    #[arg(long, env = "ALLOW_BATCH_REQUESTS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub allow_batch_requests: bool,
+
+    /// Open client connections (websockets included); more are closed at once.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 25_000, global = true)]
+    pub max_connections: usize,
+
+    /// A request's headers must arrive within this many seconds, and an idle
+    /// kept-alive connection is closed after it.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10, global = true)]
+    pub header_read_timeout_secs: u64,
+
+    /// On SIGTERM or Ctrl-C, how long requests in flight may finish.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 20, global = true)]
+    pub shutdown_grace_secs: u64,
 
     /// GraphiQL at /graphiql. Default: on, except in production.
     #[arg(long, env = "ENABLE_GRAPHIQL", action = clap::ArgAction::Set, global = true)]
@@ -101,41 +173,45 @@ pub struct Settings {
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_forwarded_for: bool,
 
-    #[arg(
-        long,
-        env = "LOG_FORMAT",
-        value_enum,
-        default_value = "pretty",
-        global = true
-    )]
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
     pub log_format: LogFormat,
 
     /// How often the decay sweep rescores leads (seconds); 0 turns it off.
-    #[arg(
-        long,
-        env = "SCORE_SWEEP_INTERVAL_SECS",
-        default_value_t = 300,
-        global = true
-    )]
+    #[arg(long, env = "SCORE_SWEEP_INTERVAL_SECS", default_value_t = 300, global = true)]
     pub score_sweep_interval_secs: u64,
 
     /// Scores from this value up are HOT.
     #[arg(long, env = "SCORE_HOT_THRESHOLD", default_value_t = 70, global = true)]
     pub score_hot_threshold: u8,
 
+    /// Labelled leads (WON plus LOST) before a model is trained; below it the rules score alone.
+    #[arg(long, env = "MODEL_MIN_LABELLED", default_value_t = 200, global = true)]
+    pub model_min_labelled: u64,
+
+    /// A model also needs at least this many WON and this many LOST leads.
+    #[arg(long, env = "MODEL_MIN_PER_OUTCOME", default_value_t = 40, global = true)]
+    pub model_min_per_outcome: u64,
+
+    /// Conversion probability from which a learned score is HOT.
+    #[arg(long, env = "MODEL_HOT_PROBABILITY", default_value_t = 0.6, global = true)]
+    pub model_hot_probability: f64,
+
+    /// Conversion probability from which a learned score is WARM (below HOT).
+    #[arg(long, env = "MODEL_WARM_PROBABILITY", default_value_t = 0.3, global = true)]
+    pub model_warm_probability: f64,
+
+    /// Hours between scheduled retrainings; 0 turns them off (outcomes growing by a tenth still retrain).
+    #[arg(long, env = "MODEL_RETRAIN_INTERVAL_HOURS", default_value_t = 24, global = true)]
+    pub model_retrain_interval_hours: u64,
+
     /// Scores from this value up (below HOT) are WARM; below it, COLD.
-    #[arg(
-        long,
-        env = "SCORE_WARM_THRESHOLD",
-        default_value_t = 40,
-        global = true
-    )]
+    #[arg(long, env = "SCORE_WARM_THRESHOLD", default_value_t = 40, global = true)]
     pub score_warm_threshold: u8,
 }
 
 impl Settings {
     /// Settings with every default, for tests and tools that build them in code.
-    pub fn with_database(database_url: impl Into<String>) -> Self {
+    pub fn with_database(database_url: impl Into<DatabaseUrl>) -> Self {
         Self {
             database_url: Some(database_url.into()),
             secret_key: None,
@@ -149,6 +225,11 @@ impl Settings {
             db_acquire_timeout_secs: 5,
             db_connect_retries: 6,
             allow_signup: true,
+            signup_limit_per_hour: 10,
+            allow_batch_requests: false,
+            max_connections: 25_000,
+            header_read_timeout_secs: 10,
+            shutdown_grace_secs: 20,
             enable_graphiql: None,
             enable_introspection: None,
             trust_forwarded_for: false,
@@ -156,11 +237,18 @@ impl Settings {
             score_sweep_interval_secs: 300,
             score_hot_threshold: 70,
             score_warm_threshold: 40,
+            model_min_labelled: 200,
+            model_min_per_outcome: 40,
+            model_hot_probability: 0.6,
+            model_warm_probability: 0.3,
+            model_retrain_interval_hours: 24,
         }
     }
 
     pub fn database_url(&self) -> &str {
-        self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE_URL)
+        self.database_url
+            .as_ref()
+            .map_or(DEFAULT_DATABASE_URL, DatabaseUrl::expose)
     }
 
     pub fn is_production(&self) -> bool {
@@ -178,6 +266,15 @@ impl Settings {
 
     pub fn introspection_enabled(&self) -> bool {
         self.enable_introspection.unwrap_or(!self.is_production())
+    }
+
+    pub fn learned(&self) -> crate::learning::LearnedSettings {
+        crate::learning::LearnedSettings {
+            min_labelled: self.model_min_labelled,
+            min_per_outcome: self.model_min_per_outcome,
+            hot: self.model_hot_probability,
+            warm: self.model_warm_probability,
+        }
     }
 
     pub fn thresholds(&self) -> crate::scoring::Thresholds {
@@ -217,8 +314,35 @@ impl Settings {
                 self.score_warm_threshold, self.score_hot_threshold
             ));
         }
+        if !(0.0 < self.model_warm_probability
+            && self.model_warm_probability < self.model_hot_probability
+            && self.model_hot_probability < 1.0)
+        {
+            return Err(format!(
+                "MODEL_WARM_PROBABILITY ({}) must be above 0 and below MODEL_HOT_PROBABILITY ({}), which must be below 1",
+                self.model_warm_probability, self.model_hot_probability
+            ));
+        }
+        if self.model_min_labelled < 20 || self.model_min_per_outcome < 5 {
+            return Err(
+                "MODEL_MIN_LABELLED must be at least 20 and MODEL_MIN_PER_OUTCOME at least 5: \
+                 fewer outcomes cannot be held out and measured"
+                    .into(),
+            );
+        }
+        if !self.is_postgres() && self.db_max_connections.is_some_and(|n| n != 1) {
+            return Err(format!(
+                "DB_MAX_CONNECTIONS={} with SQLite: the embedded database has one writer, and \
+                 more connections turn concurrent writes into \"database is locked\" errors. \
+                 Leave DB_MAX_CONNECTIONS unset (or 1) on SQLite, or use PostgreSQL to scale.",
+                self.db_max_connections.unwrap_or_default()
+            ));
+        }
+        if self.max_connections == 0 || self.max_connections > 1_000_000 {
+            return Err("MAX_CONNECTIONS must be from 1 to 1000000".into());
+        }
         let needs_key = self.is_postgres() || self.is_production();
-        match &self.secret_key {
+        match self.secret_key.as_ref().map(Secret::expose) {
             Some(key) if key.len() < 32 => Err(format!(
                 "SECRET_KEY is {} bytes; it must be at least 32. Generate one with: openssl rand -hex 32",
                 key.len()
@@ -229,5 +353,31 @@ impl Settings {
                 .into()),
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_never_print_the_secret_key_or_the_database_password() {
+        let mut settings = Settings::with_database("postgres://app:hunter2-password@db:5432/leads");
+        settings.secret_key = Some("a-signing-key-of-at-least-32-bytes!!".into());
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("signing-key"), "{printed}");
+        assert!(
+            printed.contains("postgres://app:[redacted]@db:5432/leads"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("secret_key: Some([redacted])"),
+            "{printed}"
+        );
+        assert_eq!(
+            settings.database_url(),
+            "postgres://app:hunter2-password@db:5432/leads"
+        );
     }
 }

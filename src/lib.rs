@@ -1,15 +1,24 @@
 //! leadscore: a GraphQL API server that tells a sales team which lead to call next.
+//!
+//! Data flows one way: [`http`] → [`graphql`] → [`service`] → [`entity`] and
+//! [`scoring`] and [`learning`]; services publish to [`events`] through the unit of work
+//! ([`db`]), and subscriptions read from [`events`]. [`core`] holds what
+//! every entry point shares; [`values`] are inputs parsed at the edge.
 pub mod app;
 pub mod auth;
-pub mod bus;
 pub mod cli;
 pub mod config;
+pub mod core;
 pub mod db;
+pub mod demo;
 pub mod entity;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod learning;
 pub mod scoring;
 pub mod service;
+pub mod tasks;
 pub mod telemetry;
-pub mod validate;
+pub mod values;

@@ -21,9 +21,6 @@ use tracing::Span;
 
 use crate::error::{AppError, AppResult};
 
-pub const MIN_LEN: usize = 8;
-pub const MAX_LEN: usize = 128;
-
 /// OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
 fn params() -> AppResult<Params> {
     Params::new(19_456, 2, 1, None).map_err(AppError::internal)
@@ -44,24 +41,6 @@ fn compute(argon: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> AppR
             .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
             .map_err(AppError::internal)
     })
-}
-
-/// Checks the length rule; the field name is the caller's input field.
-pub fn validate(field: &str, password: &str) -> AppResult<()> {
-    let len = password.chars().count();
-    if len < MIN_LEN {
-        return Err(AppError::bad_input(
-            field,
-            format!("password must be at least {MIN_LEN} characters"),
-        ));
-    }
-    if len > MAX_LEN {
-        return Err(AppError::bad_input(
-            field,
-            format!("password must be at most {MAX_LEN} characters"),
-        ));
-    }
-    Ok(())
 }
 
 fn hash_blocking(password: &str) -> AppResult<String> {
@@ -191,12 +170,5 @@ mod tests {
             .await
             .unwrap());
         assert!(!verify("correct horse battery!".into(), hash).await.unwrap());
-    }
-
-    #[test]
-    fn passwords_outside_8_to_128_characters_are_refused() {
-        assert!(validate("password", "short").is_err());
-        assert!(validate("password", &"x".repeat(129)).is_err());
-        assert!(validate("password", "eight ch").is_ok());
     }
 }

@@ -13,6 +13,8 @@ pub const AUDIENCE: &str = "leadscore-api";
 pub const ACCESS_TYPE: &str = "access";
 pub const ACCESS_TTL: Duration = Duration::minutes(15);
 pub const REFRESH_TTL: Duration = Duration::days(30);
+/// How far replicas' clocks may disagree when one checks another's token.
+const CLOCK_SKEW_SECS: i64 = 60;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -27,6 +29,9 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// Not issued by us; refused when it lies in the future.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 /// Signing and verification keys, built once from SECRET_KEY.
@@ -71,15 +76,25 @@ impl TokenKeys {
             aud: AUDIENCE.into(),
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
+            nbf: None,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok((token, expires_at))
     }
 
-    /// Verifies signature, algorithm, expiry, issuer, audience and type.
+    /// Verifies signature, algorithm, expiry, issuer, audience and type, and
+    /// that the token was not issued in the future or for longer than we
+    /// issue tokens (a key that leaked cannot mint year-long tokens).
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        (data.claims.typ == ACCESS_TYPE).then_some(data.claims)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        let now = Utc::now().timestamp();
+        let plausible = claims.typ == ACCESS_TYPE
+            && claims.iat <= now + CLOCK_SKEW_SECS
+            && claims.nbf.is_none_or(|nbf| nbf <= now + CLOCK_SKEW_SECS)
+            && claims.exp - claims.iat <= ACCESS_TTL.num_seconds();
+        plausible.then_some(claims)
     }
 }
 
@@ -112,6 +127,35 @@ mod tests {
             .unwrap();
         assert!(ours.verify(&token).is_none());
         assert!(theirs.verify(&token).is_some());
+    }
+
+    #[test]
+    fn a_token_from_the_future_or_living_too_long_is_rejected() {
+        let keys = TokenKeys::new(&[7u8; 32]);
+        let forge = |iat: i64, exp: i64, nbf: Option<i64>| {
+            let claims = Claims {
+                sub: Uuid::now_v7(),
+                role: Role::Admin,
+                ver: 0,
+                sid: Uuid::now_v7(),
+                typ: ACCESS_TYPE.into(),
+                iss: ISSUER.into(),
+                aud: AUDIENCE.into(),
+                iat,
+                exp,
+                nbf,
+            };
+            encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
+        };
+        let now = Utc::now().timestamp();
+        assert!(keys.verify(&forge(now, now + 600, None)).is_some());
+        assert!(keys
+            .verify(&forge(now + 3_600, now + 3_900, None))
+            .is_none());
+        assert!(keys
+            .verify(&forge(now, now + 600, Some(now + 3_600)))
+            .is_none());
+        assert!(keys.verify(&forge(now, now + 86_400 * 365, None)).is_none());
     }
 
     #[test]

@@ -4,8 +4,13 @@ use async_graphql::{Context, InputObject, Object, Result};
 use super::{
     context::ContextExt,
     types::{AuthPayload, User},
+    wire::parse,
 };
-use crate::service::accounts;
+use crate::{
+    error::AppResult,
+    service::accounts::{self, users, Registration},
+    values::{Email, FullName, Password},
+};
 
 #[derive(InputObject)]
 pub struct RegisterInput {
@@ -13,6 +18,16 @@ pub struct RegisterInput {
     /// 8 to 128 characters.
     pub password: String,
     pub full_name: String,
+}
+
+impl RegisterInput {
+    fn parse(self) -> AppResult<Registration> {
+        Ok(Registration {
+            email: parse::<Email>("input.email", self.email)?,
+            password: parse::<Password>("input.password", self.password)?,
+            full_name: parse::<FullName>("input.fullName", self.full_name)?,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -23,7 +38,7 @@ impl AccountQuery {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let actor = ctx.actor()?;
-        let user = crate::service::users::get(&ctx.api().db, actor, actor.user_id).await?;
+        let user = users::get(ctx.core(), actor, actor.user_id).await?;
         Ok(User(user))
     }
 }
@@ -35,53 +50,37 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Self sign-up: creates a SALES_REP (unless ALLOW_SIGNUP=false) and signs it in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
-        let api = ctx.api();
-        let input = accounts::RegisterInput {
-            email: input.email,
-            password: input.password,
-            full_name: input.full_name,
-        };
-        let session =
-            accounts::register(&api.db, &api.auth, input, ctx.client_ip().as_deref()).await?;
+        let input = input.parse()?;
+        let session = accounts::register(ctx.core(), input, ctx.client_ip().as_deref())
+            .await
+            .map_err(|e| e.within("input"))?;
         Ok(session.into())
     }
 
     /// A wrong password and an unknown email get the same answer in the same
-    /// time. Five failures in 15 minutes throttle the account and the client IP.
+    /// time. Failures are throttled per account from one address (5 in 15
+    /// minutes), per account (20) and per address (100).
     async fn login(
         &self,
         ctx: &Context<'_>,
         email: String,
         password: String,
     ) -> Result<AuthPayload> {
-        let api = ctx.api();
-        let session = accounts::login(
-            &api.db,
-            &api.auth,
-            &email,
-            password,
-            ctx.client_ip().as_deref(),
-        )
-        .await?;
+        let session =
+            accounts::login(ctx.core(), &email, password, ctx.client_ip().as_deref()).await?;
         Ok(session.into())
     }
 
     /// Trades a refresh token (single use) for a new access and refresh token.
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
-        let api = ctx.api();
-        let session = accounts::refresh(
-            &api.db,
-            &api.auth,
-            &refresh_token,
-            ctx.client_ip().as_deref(),
-        )
-        .await?;
+        let session =
+            accounts::refresh(ctx.core(), &refresh_token, ctx.client_ip().as_deref()).await?;
         Ok(session.into())
     }
 
     /// Ends the session of this refresh token, including its access tokens.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
-        accounts::logout(&ctx.api().db, &refresh_token, ctx.client_ip().as_deref()).await?;
+        accounts::logout(ctx.core(), &refresh_token, ctx.client_ip().as_deref()).await?;
         Ok(true)
     }
 
@@ -92,13 +91,13 @@ impl AccountMutation {
         current_password: String,
         new_password: String,
     ) -> Result<AuthPayload> {
-        let api = ctx.api();
+        let new_password = parse::<Password>("newPassword", new_password)?;
         let session = accounts::change_password(
-            &api.db,
-            &api.auth,
+            ctx.core(),
             ctx.actor()?,
             current_password,
             new_password,
+            ctx.client_ip().as_deref(),
         )
         .await?;
         Ok(session.into())

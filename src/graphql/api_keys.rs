@@ -5,8 +5,9 @@ use super::{
     context::ContextExt,
     types::{ApiKey, ApiKeyScope, CreatedApiKey},
     users::parse_id,
+    wire::parse,
 };
-use crate::service::api_keys::{self, Scope};
+use crate::{auth::Scope, service::accounts::api_keys, values::ShortText};
 
 #[derive(Default)]
 pub struct ApiKeyQuery;
@@ -15,7 +16,7 @@ pub struct ApiKeyQuery;
 impl ApiKeyQuery {
     /// Every key, newest first, revoked ones included (admins only).
     async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
-        let keys = api_keys::list(&ctx.api().db, ctx.actor()?).await?;
+        let keys = api_keys::list(ctx.core(), ctx.actor()?).await?;
         Ok(keys.into_iter().map(ApiKey).collect())
     }
 }
@@ -33,18 +34,28 @@ impl ApiKeyMutation {
         scopes: Vec<ApiKeyScope>,
     ) -> Result<CreatedApiKey> {
         let scopes: Vec<Scope> = scopes.into_iter().map(Into::into).collect();
-        let (key, secret) = api_keys::create(&ctx.api().db, ctx.actor()?, &name, &scopes).await?;
+        let name = parse::<ShortText>("name", name)?;
+        let (key, secret) = api_keys::create(ctx.core(), ctx.actor()?, name, &scopes).await?;
         Ok(CreatedApiKey {
             api_key: ApiKey(key),
             secret,
         })
     }
 
+    /// Admins only. A key disabled when its admin was demoted or deactivated
+    /// works again, once that admin is an active admin again.
+    async fn enable_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
+        let id = parse_id("id", &id)?;
+        Ok(ApiKey(
+            api_keys::enable(ctx.core(), ctx.actor()?, id).await?,
+        ))
+    }
+
     /// Admins only. The key stops working at once.
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<ApiKey> {
         let id = parse_id("id", &id)?;
         Ok(ApiKey(
-            api_keys::revoke(&ctx.api().db, ctx.actor()?, id).await?,
+            api_keys::revoke(ctx.core(), ctx.actor()?, id).await?,
         ))
     }
 }

@@ -1,12 +1,9 @@
 //! The audit log, for admins.
-use async_graphql::{
-    connection::{Connection, Edge},
-    Context, InputObject, Object, Result, ID,
-};
+use async_graphql::{connection::Connection, Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
-use super::{context::ContextExt, cursor, types::AuditEntry, users::parse_id, users::TotalCount};
-use crate::service::{audit, page::PageRequest};
+use super::{context::ContextExt, paging::TotalCount, types::AuditEntry, users::parse_id};
+use crate::service::audit;
 
 #[derive(InputObject, Default)]
 pub struct AuditLogFilter {
@@ -26,6 +23,7 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// Newest first (admins only).
+    #[graphql(complexity = "super::paging::cost(first, None, child_complexity)")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -50,24 +48,13 @@ impl AuditQuery {
             from: filter.from,
             to: filter.to,
         };
-        let page = PageRequest {
-            first: first.map(|n| n.max(0) as u64),
-            after: after
-                .as_deref()
-                .map(|c| cursor::decode("after", c))
-                .transpose()?,
-        };
-        let (page, total_count) = audit::list(&ctx.api().db, ctx.actor()?, filter, page).await?;
-        let mut connection = Connection::with_additional_fields(
-            page.has_previous_page,
-            page.has_next_page,
+        let page = super::paging::forward(first, after)?;
+        let (page, total_count) = audit::list(ctx.core(), ctx.actor()?, filter, page).await?;
+        Ok(super::paging::connection(
+            page,
             TotalCount { total_count },
-        );
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|e| Edge::new(cursor::encode(e.id), AuditEntry(e))),
-        );
-        Ok(connection)
+            |e| e.id,
+            AuditEntry,
+        ))
     }
 }

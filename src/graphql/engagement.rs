@@ -10,8 +10,7 @@ use super::{
 };
 use crate::{
     error::AppResult,
-    service::api_keys::Scope,
-    service::engagement::{self, NewEvent},
+    service::crm::engagement::{self, NewEvent},
 };
 
 #[derive(InputObject)]
@@ -50,14 +49,10 @@ impl EngagementMutation {
         input: EngagementEventInput,
     ) -> Result<EngagementEvent> {
         let event = input.parse("input.leadId")?;
-        let mut stored = engagement::record(
-            &ctx.api().db,
-            ctx.actor_for(Scope::EventsWrite)?,
-            vec![event],
-            "input",
-            ctx.thresholds(),
-        )
-        .await?;
+        // The service names the one event `[0]`: here it is `input`.
+        let mut stored = engagement::record(ctx.core(), ctx.actor()?, vec![event])
+            .await
+            .map_err(|e| e.within("input").renamed("input[0]", "input"))?;
         Ok(EngagementEvent(stored.remove(0)))
     }
 
@@ -73,14 +68,9 @@ impl EngagementMutation {
             .enumerate()
             .map(|(i, e)| e.parse(&format!("events[{i}].leadId")))
             .collect::<AppResult<Vec<_>>>()?;
-        let stored = engagement::record(
-            &ctx.api().db,
-            ctx.actor_for(Scope::EventsWrite)?,
-            events,
-            "events",
-            ctx.thresholds(),
-        )
-        .await?;
+        let stored = engagement::record(ctx.core(), ctx.actor()?, events)
+            .await
+            .map_err(|e| e.within("events"))?;
         Ok(stored.into_iter().map(EngagementEvent).collect())
     }
 }

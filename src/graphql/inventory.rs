@@ -1,16 +1,12 @@
 //! Inventory: browsed by everyone signed in, managed by managers and admins.
-use async_graphql::{
-    connection::{Connection, Edge},
-    Context, InputObject, Json, Object, Result, ID,
-};
+use async_graphql::{connection::Connection, Context, InputObject, Json, Object, Result, ID};
 use serde_json::Value;
 
-use super::{
-    context::ContextExt, cursor, types::InventoryItem, users::parse_id, users::TotalCount,
-};
-use crate::service::{
-    inventory::{self, CreateItem, InventoryFilter, UpdateItem},
-    page::PageRequest,
+use super::{context::ContextExt, paging::TotalCount, types::InventoryItem, users::parse_id};
+use crate::{
+    graphql::wire::{parse, parse_optional},
+    service::crm::inventory::{self, InventoryFilter, ItemChange, NewItem},
+    values::{Attributes, CurrencyCode, Fallback, Money, Quantity, ShortText, Text},
 };
 
 #[derive(InputObject, Default)]
@@ -49,6 +45,7 @@ pub struct InventoryQuery;
 
 #[Object]
 impl InventoryQuery {
+    #[graphql(complexity = "super::paging::cost(first, None, child_complexity)")]
     async fn inventory_items(
         &self,
         ctx: &Context<'_>,
@@ -58,30 +55,18 @@ impl InventoryQuery {
     ) -> Result<Connection<String, InventoryItem, TotalCount>> {
         let filter = filter.unwrap_or_default();
         let filter = InventoryFilter {
-            category: filter.category,
-            search: filter.search,
+            category: parse_optional::<Text<100>>("filter.category", filter.category)?,
+            search: parse_optional::<Text<100>>("filter.search", filter.search)?,
             in_stock: filter.in_stock,
         };
-        let page = PageRequest {
-            first: first.map(|n| n.max(0) as u64),
-            after: after
-                .as_deref()
-                .map(|c| cursor::decode("after", c))
-                .transpose()?,
-        };
-        let (page, total_count) =
-            inventory::list(&ctx.api().db, ctx.actor()?, filter, page).await?;
-        let mut connection = Connection::with_additional_fields(
-            page.has_previous_page,
-            page.has_next_page,
+        let page = super::paging::forward(first, after)?;
+        let (page, total_count) = inventory::list(ctx.core(), ctx.actor()?, filter, page).await?;
+        Ok(super::paging::connection(
+            page,
             TotalCount { total_count },
-        );
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|i| Edge::new(cursor::encode(i.id), InventoryItem(i))),
-        );
-        Ok(connection)
+            |i| i.id,
+            InventoryItem,
+        ))
     }
 }
 
@@ -96,16 +81,25 @@ impl InventoryMutation {
         ctx: &Context<'_>,
         input: CreateInventoryItemInput,
     ) -> Result<InventoryItem> {
-        let item = CreateItem {
-            name: input.name,
-            category: input.category,
-            price: input.price,
-            currency: input.currency,
-            quantity_available: input.quantity_available,
-            attributes: input.attributes.map(|j| j.0),
+        let item = NewItem {
+            name: parse::<ShortText>("input.name", input.name)?,
+            category: parse::<Text<100>>("input.category", input.category)?,
+            price: parse::<Money>("input.price", input.price)?,
+            currency: match input.currency {
+                Some(code) => parse::<CurrencyCode>("input.currency", code)?,
+                None => CurrencyCode::fallback(),
+            },
+            quantity_available: parse::<Quantity>(
+                "input.quantityAvailable",
+                input.quantity_available,
+            )?,
+            attributes: match input.attributes {
+                Some(json) => parse::<Attributes>("input.attributes", json.0)?,
+                None => Attributes::fallback(),
+            },
         };
         Ok(InventoryItem(
-            inventory::create(&ctx.api().db, ctx.actor()?, item).await?,
+            inventory::create(ctx.core(), ctx.actor()?, item).await?,
         ))
     }
 
@@ -117,23 +111,29 @@ impl InventoryMutation {
         input: UpdateInventoryItemInput,
     ) -> Result<InventoryItem> {
         let id = parse_id("id", &id)?;
-        let change = UpdateItem {
-            name: input.name,
-            category: input.category,
-            price: input.price,
-            currency: input.currency,
-            quantity_available: input.quantity_available,
-            attributes: input.attributes.map(|j| j.0),
+        let change = ItemChange {
+            name: parse_optional::<ShortText>("input.name", input.name)?,
+            category: parse_optional::<Text<100>>("input.category", input.category)?,
+            price: parse_optional::<Money>("input.price", input.price)?,
+            currency: parse_optional::<CurrencyCode>("input.currency", input.currency)?,
+            quantity_available: parse_optional::<Quantity>(
+                "input.quantityAvailable",
+                input.quantity_available,
+            )?,
+            attributes: parse_optional::<Attributes>(
+                "input.attributes",
+                input.attributes.map(|j| j.0),
+            )?,
         };
         Ok(InventoryItem(
-            inventory::update(&ctx.api().db, ctx.actor()?, id, change).await?,
+            inventory::update(ctx.core(), ctx.actor()?, id, change).await?,
         ))
     }
 
     /// Managers and admins.
     async fn delete_inventory_item(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
         let id = parse_id("id", &id)?;
-        inventory::delete(&ctx.api().db, ctx.actor()?, id).await?;
+        inventory::delete(ctx.core(), ctx.actor()?, id).await?;
         Ok(true)
     }
 }

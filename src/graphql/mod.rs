@@ -1,7 +1,10 @@
 //! The GraphQL API: roots split by domain and merged, one type per file.
-use async_graphql::{extensions::Tracing, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{extensions::Tracing, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+
+use crate::core::Core;
 
 pub mod account;
+pub mod admission;
 pub mod api_keys;
 pub mod audit;
 pub mod context;
@@ -11,12 +14,15 @@ pub mod inventory;
 pub mod leads;
 pub mod loaders;
 pub mod notifications;
+pub mod paging;
 pub mod rescore;
-pub mod subscriptions;
+pub mod scores;
+pub mod scoring_models;
 pub mod types;
 pub mod users;
+pub mod wire;
 
-pub use context::{ApiContext, RequestMeta};
+pub use context::RequestMeta;
 pub use loaders::Loaders;
 
 #[derive(MergedObject, Default)]
@@ -28,6 +34,7 @@ pub struct Query(
     inventory::InventoryQuery,
     api_keys::ApiKeyQuery,
     rescore::RescoreQuery,
+    scoring_models::ScoringModelQuery,
     notifications::NotificationQuery,
 );
 
@@ -40,34 +47,53 @@ pub struct Mutation(
     engagement::EngagementMutation,
     api_keys::ApiKeyMutation,
     rescore::RescoreMutation,
+    scoring_models::ScoringModelMutation,
     notifications::NotificationMutation,
 );
 
-pub use subscriptions::Subscription;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(
+    notifications::NotificationSubscription,
+    scores::ScoreSubscription,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
 /// Depth and complexity bounds: a hostile query cannot make the server walk
-/// an unbounded graph.
+/// an unbounded graph. A field costs 1; a connection costs its children once
+/// per item of the page it asks for (`first`/`last`, default 20), so a page
+/// of 100 leads with a dozen fields each is about 1,300 and nested lists
+/// multiply (see README, "Limits").
 pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 2_000;
+pub const MAX_COMPLEXITY: usize = 5_000;
+pub const MAX_DIRECTIVES: usize = 20;
 
 /// The schema without runtime data: what `leadscore schema` prints and what
-/// the server serves once [`ApiContext`] is added.
+/// the server serves once the [`Core`] is added.
 pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
-        .extension(Tracing)
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .limit_directives(MAX_DIRECTIVES)
+    .extension(Tracing)
+    .extension(admission::ValidateOnly)
 }
 
-pub fn build_schema(ctx: ApiContext, introspection: bool) -> AppSchema {
-    let builder = schema_builder().data(ctx);
+pub fn build_schema(core: Core, introspection: bool) -> AppSchema {
+    let builder = schema_builder().data(core);
     if introspection {
         builder.finish()
     } else {
-        builder.disable_introspection().finish()
+        // Suggestions ("Did you mean ...?") would leak the schema anyway.
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
     }
 }
 

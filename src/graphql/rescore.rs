@@ -1,8 +1,10 @@
 //! Rescoring many leads at once, for admins: start a job, watch it.
 use async_graphql::{Context, Object, Result, ID};
 
-use super::{context::ContextExt, leads::LeadFilterInput, types::RescoreJob, users::parse_id};
-use crate::service::jobs;
+use super::{
+    context::ContextExt, leads::filter::LeadFilterInput, types::RescoreJob, users::parse_id,
+};
+use crate::service::scores::jobs;
 
 #[derive(Default)]
 pub struct RescoreQuery;
@@ -12,9 +14,7 @@ impl RescoreQuery {
     /// A rescore job's progress (admins only).
     async fn rescore_job(&self, ctx: &Context<'_>, id: ID) -> Result<RescoreJob> {
         let id = parse_id("id", &id)?;
-        Ok(RescoreJob(
-            jobs::get(&ctx.api().db, ctx.actor()?, id).await?,
-        ))
+        Ok(RescoreJob(jobs::get(ctx.core(), ctx.actor()?, id).await?))
     }
 }
 
@@ -32,7 +32,7 @@ impl RescoreMutation {
         filter: Option<LeadFilterInput>,
     ) -> Result<RescoreJob> {
         let filter = filter.unwrap_or_default().parse()?;
-        let job = jobs::start(&ctx.api().db, ctx.actor()?, filter, ctx.thresholds()).await?;
+        let job = jobs::start(ctx.core(), ctx.actor()?, filter).await?;
         Ok(RescoreJob(job))
     }
 }

@@ -1,20 +1,18 @@
 //! Team management: admins create and change users, managers list them.
 use async_graphql::{
-    connection::{Connection, Edge, EmptyFields},
-    Context, InputObject, Object, Result, SimpleObject, ID,
+    connection::{Connection, EmptyFields},
+    Context, InputObject, Object, Result, ID,
 };
 
 use super::{
     context::ContextExt,
-    cursor,
     types::{Role, User},
 };
 use crate::{
     error::{AppError, AppResult},
-    service::{
-        page::PageRequest,
-        users::{self, CreateUser, UpdateUser, UserFilter as ServiceFilter},
-    },
+    graphql::wire::{parse, parse_optional},
+    service::accounts::users::{self, NewUser, UserChange, UserFilter as ServiceFilter},
+    values::{Email, FullName, Password, Text},
 };
 
 #[derive(InputObject, Default)]
@@ -41,12 +39,7 @@ pub struct UpdateUserInput {
     pub role: Option<Role>,
 }
 
-/// The size of a whole result, across all pages.
-#[derive(SimpleObject)]
-pub struct TotalCount {
-    /// How many items match the filter, across all pages.
-    pub total_count: u64,
-}
+use super::paging::TotalCount;
 
 pub type UserConnection = Connection<String, User, TotalCount, EmptyFields>;
 
@@ -60,7 +53,8 @@ pub struct UserQuery;
 
 #[Object]
 impl UserQuery {
-    /// Users, in sign-up order (managers and admins). `first` is capped at 100.
+    /// Users, in sign-up order (managers and admins). `first` is 1 to 100.
+    #[graphql(complexity = "super::paging::cost(first, None, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -69,36 +63,25 @@ impl UserQuery {
         after: Option<String>,
     ) -> Result<UserConnection> {
         let filter = filter.unwrap_or_default();
-        let page = PageRequest {
-            first: first.map(|n| n.max(0) as u64),
-            after: after
-                .as_deref()
-                .map(|c| cursor::decode("after", c))
-                .transpose()?,
-        };
+        let page = super::paging::forward(first, after)?;
         let filter = ServiceFilter {
             role: filter.role.map(Into::into),
             is_active: filter.is_active,
-            search: filter.search,
+            search: parse_optional::<Text<100>>("filter.search", filter.search)?,
         };
-        let (page, total_count) = users::list(&ctx.api().db, ctx.actor()?, filter, page).await?;
-        let mut connection = Connection::with_additional_fields(
-            page.has_previous_page,
-            page.has_next_page,
+        let (page, total_count) = users::list(ctx.core(), ctx.actor()?, filter, page).await?;
+        Ok(super::paging::connection(
+            page,
             TotalCount { total_count },
-        );
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|u| Edge::new(cursor::encode(u.id), User(u))),
-        );
-        Ok(connection)
+            |u| u.id,
+            User,
+        ))
     }
 
     /// One user (managers and admins; anyone for themselves).
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = parse_id("id", &id)?;
-        Ok(User(users::get(&ctx.api().db, ctx.actor()?, id).await?))
+        Ok(User(users::get(ctx.core(), ctx.actor()?, id).await?))
     }
 }
 
@@ -109,35 +92,43 @@ pub struct UserMutation;
 impl UserMutation {
     /// Admins only.
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
-        let input = CreateUser {
-            email: input.email,
-            full_name: input.full_name,
+        let input = NewUser {
+            email: parse::<Email>("input.email", input.email)?,
+            full_name: parse::<FullName>("input.fullName", input.full_name)?,
             role: input.role.into(),
-            password: input.password,
+            password: parse::<Password>("input.password", input.password)?,
         };
-        Ok(User(
-            users::create(&ctx.api().db, ctx.actor()?, input).await?,
-        ))
+        let user = users::create(ctx.core(), ctx.actor()?, input)
+            .await
+            .map_err(|e| e.within("input"))?;
+        Ok(User(user))
     }
 
     /// Admins only. The last active admin cannot be demoted.
     async fn update_user(&self, ctx: &Context<'_>, id: ID, input: UpdateUserInput) -> Result<User> {
         let id = parse_id("id", &id)?;
-        let input = UpdateUser {
-            email: input.email,
-            full_name: input.full_name,
+        let input = UserChange {
+            email: input
+                .email
+                .map(|e| parse::<Email>("input.email", e))
+                .transpose()?,
+            full_name: input
+                .full_name
+                .map(|n| parse::<FullName>("input.fullName", n))
+                .transpose()?,
             role: input.role.map(Into::into),
         };
-        Ok(User(
-            users::update(&ctx.api().db, ctx.actor()?, id, input).await?,
-        ))
+        let user = users::update(ctx.core(), ctx.actor()?, id, input)
+            .await
+            .map_err(|e| e.within("input"))?;
+        Ok(User(user))
     }
 
     /// Admins only. Ends all the user's sessions at once; the last active admin cannot be deactivated.
     async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = parse_id("id", &id)?;
         Ok(User(
-            users::set_active(&ctx.api().db, ctx.actor()?, id, false).await?,
+            users::set_active(ctx.core(), ctx.actor()?, id, false).await?,
         ))
     }
 
@@ -145,7 +136,7 @@ impl UserMutation {
     async fn reactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = parse_id("id", &id)?;
         Ok(User(
-            users::set_active(&ctx.api().db, ctx.actor()?, id, true).await?,
+            users::set_active(ctx.core(), ctx.actor()?, id, true).await?,
         ))
     }
 }

@@ -16,10 +16,18 @@ pub enum EventKind {
     ChatMessage,
     DemoRequested,
     InventoryViewed,
+    /// The lead's mailbox refused an email.
+    EmailBounced,
+    EmailUnsubscribed,
+    EmailMarkedSpam,
+    /// The lead sent a text message.
+    SmsReceived,
+    /// A call with the lead took place (telephony integrations).
+    CallCompleted,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 17] = [
         Self::EmailSent,
         Self::EmailOpened,
         Self::EmailClicked,
@@ -32,6 +40,11 @@ impl EventKind {
         Self::ChatMessage,
         Self::DemoRequested,
         Self::InventoryViewed,
+        Self::EmailBounced,
+        Self::EmailUnsubscribed,
+        Self::EmailMarkedSpam,
+        Self::SmsReceived,
+        Self::CallCompleted,
     ];
 
     /// The stored and wire name, e.g. `PRICING_VIEW`.
@@ -49,6 +62,11 @@ impl EventKind {
             Self::ChatMessage => "CHAT_MESSAGE",
             Self::DemoRequested => "DEMO_REQUESTED",
             Self::InventoryViewed => "INVENTORY_VIEWED",
+            Self::EmailBounced => "EMAIL_BOUNCED",
+            Self::EmailUnsubscribed => "EMAIL_UNSUBSCRIBED",
+            Self::EmailMarkedSpam => "EMAIL_MARKED_SPAM",
+            Self::SmsReceived => "SMS_RECEIVED",
+            Self::CallCompleted => "CALL_COMPLETED",
         }
     }
 
@@ -121,5 +139,6 @@ pub struct ScoringInput {
     pub events: Vec<Event>,
     /// Chat messages, notes and activity summaries.
     pub texts: Vec<Text>,
-    pub inventory: Vec<InventoryItem>,
+    /// Shared by every lead of a batch: scoring reads it, never copies it.
+    pub inventory: std::sync::Arc<[InventoryItem]>,
 }

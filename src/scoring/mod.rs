@@ -85,7 +85,8 @@ pub struct Score {
     /// What the model lacked ("no budget", ...).
     pub missing: Vec<&'static str>,
     pub insights: Vec<Insight>,
-    pub model_version: &'static str,
+    /// "rules-2026.11", or "learned-v3" once a learned model scores.
+    pub model_version: String,
     pub scored_at: DateTime<Utc>,
 }
 
@@ -151,7 +152,7 @@ pub fn score_with(
         priority_tier: priority(input, now, classification),
         missing,
         insights: Vec::new(),
-        model_version: MODEL_VERSION,
+        model_version: MODEL_VERSION.into(),
         scored_at: now,
     };
     score.insights = writer.write(input, &score, now);
@@ -166,7 +167,7 @@ pub fn last_touch(input: &ScoringInput) -> Option<DateTime<Utc>> {
 }
 
 /// P1 call now, P2 today, P3 this week, P4 nurture; none for closed leads.
-fn priority(
+pub fn priority(
     input: &ScoringInput,
     now: DateTime<Utc>,
     class: Classification,

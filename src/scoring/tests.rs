@@ -75,7 +75,7 @@ fn hot_lead(at: DateTime<Utc>) -> ScoringInput {
             text: "We need it by Friday, we're ready to buy".into(),
             at: at - Duration::hours(2),
         }],
-        inventory: vec![van(36_700, 5)],
+        inventory: vec![van(36_700, 5)].into(),
     }
 }
 
@@ -280,7 +280,7 @@ fn inputs() -> impl Strategy<Value = ScoringInput> {
                 },
                 events,
                 texts,
-                inventory: vec![van(36_700, stock)],
+                inventory: vec![van(36_700, stock)].into(),
             },
         )
 }

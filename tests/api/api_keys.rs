@@ -188,6 +188,15 @@ async fn a_key_cannot_read_through_nested_selections_of_what_it_wrote() {
     assert!(!event.to_string().contains("@example.com"));
     assert_eq!(error_code(&created), "FORBIDDEN");
     assert!(!created.to_string().contains("admin@example.com"));
+    // Refused before anything was written; what a key may select still works.
+    let plain = app
+        .gql_as_key(
+            "mutation { createLead(input: { firstName: \"Web\", lastName: \"Form\", email: \"web@example.com\" }) { id firstName email } }",
+            json!({}),
+            &secret,
+        )
+        .await;
+    assert_ok(&plain);
     let audit = audit_log::Entity::find()
         .filter(audit_log::Column::Action.eq("lead.created"))
         .all(&app.db)
@@ -265,4 +274,153 @@ async fn a_key_stops_working_when_its_admin_is_deactivated() {
     assert_ok(&deactivated);
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
     assert_eq!(error_code(&forged), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn a_leads_key_learns_nothing_it_did_not_send() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let existing = app
+        .create_lead(
+            &admin.access,
+            json!({ "email": "known@example.com", "phone": "+44 20 7946 0958", "company": "Secret Co" }),
+        )
+        .await;
+    let (_, secret) = key(&app, &admin.access, json!(["LEADS_WRITE"])).await;
+
+    let duplicate = app
+        .gql_as_key(
+            "mutation { createLead(input: {firstName: \"A\", lastName: \"B\", email: \"known@example.com\"}) { id } }",
+            json!({}),
+            &secret,
+        )
+        .await;
+    let empty_update = app
+        .gql_as_key(
+            "mutation($id: ID!) { updateLead(id: $id, input: {}) { id firstName email phone company status } }",
+            json!({ "id": existing }),
+            &secret,
+        )
+        .await;
+    let own_fields = app
+        .gql_as_key(
+            "mutation($id: ID!) { updateLead(id: $id, input: {purchaseTimeline: \"Q3\"}) { id purchaseTimeline } }",
+            json!({ "id": existing }),
+            &secret,
+        )
+        .await;
+
+    assert_eq!(error_code(&duplicate), "CONFLICT");
+    assert!(
+        duplicate["errors"][0]["extensions"]
+            .get("existingId")
+            .is_none(),
+        "{duplicate}"
+    );
+    assert!(!duplicate.to_string().contains(&existing));
+    assert_eq!(error_code(&empty_update), "FORBIDDEN");
+    for secret_value in ["known@example.com", "Secret Co", "442079460958"] {
+        assert!(
+            !empty_update.to_string().contains(secret_value),
+            "{empty_update}"
+        );
+    }
+    assert_ok(&own_fields);
+    assert_eq!(own_fields["data"]["updateLead"]["purchaseTimeline"], "Q3");
+}
+
+#[tokio::test]
+async fn an_external_id_is_a_replay_only_for_the_sender_that_first_used_it() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let lead = app.create_lead(&admin.access, json!({})).await;
+    let (_, first) = key(&app, &admin.access, json!(["EVENTS_WRITE"])).await;
+    let (_, second) = key(&app, &admin.access, json!(["EVENTS_WRITE"])).await;
+    let event = |text: &str| json!({ "input": { "leadId": lead, "type": "CHAT_MESSAGE", "externalId": "chat-1", "metadata": { "text": text } } });
+    const RECORD: &str = "mutation($input: EngagementEventInput!) { recordEngagementEvent(input: $input) { id metadata } }";
+
+    let original = app.gql_as_key(RECORD, event("private words"), &first).await;
+    let replay = app.gql_as_key(RECORD, event("private words"), &first).await;
+    let foreign = app.gql_as_key(RECORD, event("probe"), &second).await;
+    let person = app.gql(RECORD, event("probe"), Some(&admin.access)).await;
+
+    assert_ok(&original);
+    assert_eq!(
+        replay["data"]["recordEngagementEvent"]["id"],
+        original["data"]["recordEngagementEvent"]["id"]
+    );
+    for other in [&foreign, &person] {
+        assert_eq!(error_code(other), "BAD_USER_INPUT");
+        assert_eq!(
+            other["errors"][0]["extensions"]["field"],
+            "input.externalId"
+        );
+        assert!(!other.to_string().contains("private words"), "{other}");
+    }
+    let stored = engagement_event::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(stored.len(), 1);
+}
+
+#[tokio::test]
+async fn a_key_stays_off_after_its_admin_is_demoted_and_promoted_until_enabled() {
+    let app = spawn_app().await;
+    let root = app.signed_in("root@example.com", Role::Admin).await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let lead = app.create_lead(&admin.access, json!({})).await;
+    let (key_id, secret) = key(&app, &admin.access, json!(["EVENTS_WRITE"])).await;
+    const ROLE: &str =
+        "mutation($id: ID!, $role: Role!) { updateUser(id: $id, input: {role: $role}) { role } }";
+    let send = || {
+        app.gql_as_key(
+            EVENT,
+            json!({ "input": { "leadId": lead, "type": "EMAIL_OPENED" } }),
+            &secret,
+        )
+    };
+
+    assert_ok(
+        &app.gql(
+            ROLE,
+            json!({ "id": admin.user_id, "role": "MANAGER" }),
+            Some(&root.access),
+        )
+        .await,
+    );
+    assert_ok(
+        &app.gql(
+            ROLE,
+            json!({ "id": admin.user_id, "role": "ADMIN" }),
+            Some(&root.access),
+        )
+        .await,
+    );
+    let after_promotion = send().await;
+    let listed = app
+        .gql(
+            "{ apiKeys { id disabledAt } }",
+            json!({}),
+            Some(&root.access),
+        )
+        .await;
+    let enabled = app
+        .gql(
+            "mutation($id: ID!) { enableApiKey(id: $id) { id disabledAt } }",
+            json!({ "id": key_id }),
+            Some(&root.access),
+        )
+        .await;
+    let after_enabling = send().await;
+
+    assert_eq!(error_code(&after_promotion), "UNAUTHENTICATED");
+    assert!(after_promotion["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("enableApiKey"));
+    assert!(
+        !listed["data"]["apiKeys"][0]["disabledAt"].is_null(),
+        "{listed}"
+    );
+    assert_ok(&enabled);
+    assert!(enabled["data"]["enableApiKey"]["disabledAt"].is_null());
+    assert_ok(&after_enabling);
 }

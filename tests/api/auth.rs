@@ -165,17 +165,46 @@ async fn five_failures_throttle_the_account_even_for_the_right_password() {
 }
 
 #[tokio::test]
-async fn throttling_also_holds_per_client_ip_across_accounts() {
+async fn one_accounts_failures_do_not_lock_out_a_colleague_at_the_same_address() {
     let app = spawn_app().await;
     app.create_user("rep@example.com", Role::SalesRep).await;
-    for i in 0..5 {
-        app.login(&format!("guess{i}@example.com"), "wrong password!")
+    app.create_user("manager@example.com", Role::Manager).await;
+    let guesses: String = (0..10)
+        .map(|i| format!("g{i}: login(email: \"rep@example.com\", password: \"wrong password!\") {{ accessToken }} "))
+        .collect();
+    for _ in 0..2 {
+        app.gql(&format!("mutation {{ {guesses} }}"), json!({}), None)
+            .await;
+    }
+
+    let colleague = app.login("manager@example.com", PASSWORD).await;
+    let guessed = app.login("rep@example.com", PASSWORD).await;
+
+    assert_ok(&colleague);
+    assert_eq!(error_code(&guessed), "TOO_MANY_REQUESTS");
+}
+
+#[tokio::test]
+async fn an_address_that_guesses_across_many_accounts_is_throttled() {
+    let app = spawn_app().await;
+    app.create_user("rep@example.com", Role::SalesRep).await;
+    for round in 0..10 {
+        let guesses: String = (0..10)
+            .map(|i| format!("g{i}: login(email: \"guess{round}x{i}@example.com\", password: \"wrong password!\") {{ accessToken }} "))
+            .collect();
+        app.gql(&format!("mutation {{ {guesses} }}"), json!({}), None)
             .await;
     }
 
     let body = app.login("rep@example.com", PASSWORD).await;
 
     assert_eq!(error_code(&body), "TOO_MANY_REQUESTS");
+    assert!(
+        body["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
 }
 
 #[tokio::test]
@@ -410,4 +439,54 @@ async fn a_deactivated_users_live_token_stops_working_at_once() {
         error_code(&app.login("rep@example.com", PASSWORD).await),
         "UNAUTHENTICATED"
     );
+}
+
+#[tokio::test]
+async fn sign_ups_from_one_address_are_throttled_each_alias_counting() {
+    let app = spawn_app().await;
+    let register = |i: usize| {
+        format!("r{i}: register(input: {{email: \"new{i}@example.com\", password: \"long enough pass\", fullName: \"New {i}\"}}) {{ accessToken }} ")
+    };
+    let first: String = (0..6).map(register).collect();
+    let second: String = (6..12).map(register).collect();
+
+    let early = app
+        .gql(&format!("mutation {{ {first} }}"), json!({}), None)
+        .await;
+    let late = app
+        .gql(&format!("mutation {{ {second} }}"), json!({}), None)
+        .await;
+
+    assert_ok(&early);
+    let created = leadscore::entity::user::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 10, "the 11th sign-up of the hour is refused");
+    assert_eq!(error_code(&late), "TOO_MANY_REQUESTS");
+    assert!(
+        late["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap()
+            > 60
+    );
+}
+
+#[tokio::test]
+async fn wrong_current_passwords_are_throttled_like_failed_sign_ins() {
+    let app = spawn_app().await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    const CHANGE: &str = "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"a brand new password\") { accessToken } }";
+    for _ in 0..5 {
+        let wrong = app
+            .gql(CHANGE, json!({ "c": "not my password" }), Some(&rep.access))
+            .await;
+        assert_eq!(error_code(&wrong), "BAD_USER_INPUT");
+    }
+
+    let right = app
+        .gql(CHANGE, json!({ "c": PASSWORD }), Some(&rep.access))
+        .await;
+
+    assert_eq!(error_code(&right), "TOO_MANY_REQUESTS");
 }

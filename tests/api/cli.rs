@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::helpers::{assert_ok, spawn_app, TestDb, TEST_SECRET};
 
-fn leadscore(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn leadscore(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_leadscore"))
         .args(args)
         .env("DATABASE_URL", &db.url)

@@ -142,11 +142,9 @@ fn postgres_admin_url() -> Option<url::Url> {
 }
 
 #[tokio::test]
+#[cfg_attr(not(lane_postgres), ignore = "PostgreSQL lane only")]
 async fn missing_database_unknown_user_and_tls_failures_are_told_apart_on_postgres() {
-    let Some(admin) = postgres_admin_url() else {
-        eprintln!("skipped: needs TEST_DATABASE_URL (PostgreSQL lane)");
-        return;
-    };
+    let admin = postgres_admin_url().expect("the PostgreSQL lane sets TEST_DATABASE_URL");
     let mut missing = admin.clone();
     missing.set_path("leadscore_no_such_database");
     let mut stranger = admin.clone();

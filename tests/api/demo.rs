@@ -1,6 +1,6 @@
 use leadscore::{
+    demo::{self, Outcome},
     entity::{assignment, lead, lead_activity, user},
-    service::demo::{self, Outcome},
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -10,7 +10,7 @@ use crate::helpers::{assert_ok, error_code, spawn_app};
 async fn demo_data_is_seeded_once_and_its_admin_can_sign_in() {
     let app = spawn_app().await;
 
-    let first = demo::seed(&app.db, false, demo::DEFAULT_LEADS, Default::default())
+    let first = demo::seed(&app.core, false, demo::DEFAULT_LEADS)
         .await
         .unwrap();
     let counts = (
@@ -19,7 +19,7 @@ async fn demo_data_is_seeded_once_and_its_admin_can_sign_in() {
         lead_activity::Entity::find().count(&app.db).await.unwrap(),
         assignment::Entity::find().count(&app.db).await.unwrap(),
     );
-    let second = demo::seed(&app.db, false, demo::DEFAULT_LEADS, Default::default())
+    let second = demo::seed(&app.core, false, demo::DEFAULT_LEADS)
         .await
         .unwrap();
 
@@ -49,7 +49,7 @@ async fn demo_data_is_seeded_once_and_its_admin_can_sign_in() {
 async fn demo_data_is_refused_in_production() {
     let app = spawn_app().await;
 
-    let refused = demo::seed(&app.db, true, demo::DEFAULT_LEADS, Default::default()).await;
+    let refused = demo::seed(&app.core, true, demo::DEFAULT_LEADS).await;
 
     assert!(refused.is_err());
     assert_eq!(user::Entity::find().count(&app.db).await.unwrap(), 0);

@@ -8,81 +8,34 @@ use std::{
 };
 
 use leadscore::{
-    app::Application, auth::password, config::Settings, entity::user::Role, service::accounts,
-    validate::Email,
+    app::Application,
+    auth::password,
+    config::Settings,
+    core::Core,
+    entity::user::Role,
+    service::accounts::sessions::insert_user,
+    values::{Email, FullName, Parse},
 };
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{json, Value};
 
 /// The signing key tests use, so they can forge tokens that differ in one claim.
 pub const TEST_SECRET: &str = "test-secret-key-that-is-at-least-32-bytes-long";
 pub const PASSWORD: &str = "correct horse battery";
 
-/// A database that exists for one test and is removed afterwards.
-pub struct TestDb {
-    pub url: String,
-    postgres: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
-}
+#[path = "../support/test_db.rs"]
+mod test_db;
+pub use test_db::TestDb;
 
 impl TestDb {
-    pub async fn new() -> Self {
-        match std::env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
-            Some(admin_url) => {
-                let name = format!("leadscore_test_{}", uuid::Uuid::now_v7().simple());
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .expect("TEST_DATABASE_URL must reach a PostgreSQL server");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
-                url.set_path(&name);
-                Self {
-                    url: url.to_string(),
-                    postgres: Some((admin_url, name)),
-                    _dir: None,
-                }
-            }
-            None => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                Self {
-                    url,
-                    postgres: None,
-                    _dir: Some(dir),
-                }
-            }
+    /// The database of an app already running, for a second client of it
+    /// (the command line): nothing is removed when this is dropped.
+    pub fn borrowed(url: &str) -> Self {
+        Self {
+            url: url.to_string(),
+            postgres: None,
+            _dir: None,
         }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some((admin_url, name)) = self.postgres.take() else {
-            return;
-        };
-        // Drop runs outside async; a short-lived runtime on its own thread does the DROP.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async {
-                if let Ok(admin) = Database::connect(&admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                    let _ = admin.close().await;
-                }
-            });
-            Ok::<_, std::io::Error>(())
-        })
-        .join();
     }
 }
 
@@ -99,6 +52,8 @@ pub struct TestApp {
     pub port: u16,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    /// The running server's core, for arranging data through services.
+    pub core: Core,
     pub test_db: TestDb,
 }
 
@@ -141,10 +96,12 @@ async fn spawn(
         .expect("application starts");
     let addr = app.local_addr();
     let db = app.db().clone();
+    let core = app.core().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://{addr}"),
         port: addr.port(),
+        core,
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -198,8 +155,8 @@ impl TestApp {
     }
 
     /// A second server on the same database, as another replica would be;
-    /// returns its port.
-    pub async fn replica(&self) -> u16 {
+    /// returns its port and its core.
+    pub async fn replica(&self) -> (u16, Core) {
         let settings = test_settings(&self.test_db.url);
         let db = leadscore::app::connect(&settings, false)
             .await
@@ -208,20 +165,26 @@ impl TestApp {
             .await
             .expect("replica starts");
         let port = app.local_addr().port();
+        let core = app.core().clone();
         tokio::spawn(app.run_until_stopped());
-        port
+        (port, core)
+    }
+
+    /// Waits until the server's bus holds at least `n` subscribers: the
+    /// readiness of subscriptions just sent, instead of a guessed sleep.
+    pub async fn until_subscribed(&self, n: usize) {
+        until_subscribed(&self.core, n).await
     }
 
     /// Creates a user straight in the database (for arranging tests).
     pub async fn create_user(&self, email: &str, role: Role) -> String {
         let hash = password::hash(PASSWORD.into()).await.expect("hash");
-        let user = accounts::insert_user(
+        let user = insert_user(
             &self.db,
-            Email::parse("email", email).unwrap(),
-            format!("Test {email}"),
+            Email::parse(email.into()).unwrap(),
+            FullName::parse(format!("Test {email}")).unwrap(),
             role,
             hash,
-            "email",
         )
         .await
         .expect("insert user");
@@ -276,6 +239,19 @@ impl TestApp {
         self.create_user(email, role).await;
         let body = self.login(email, PASSWORD).await;
         tokens(&body["data"]["login"])
+    }
+}
+
+/// Waits until `core`'s bus holds at least `n` subscribers (10 s at most).
+pub async fn until_subscribed(core: &Core, n: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while core.bus().subscribers() < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} subscribers never registered"
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
 

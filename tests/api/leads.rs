@@ -326,7 +326,7 @@ async fn pages_walk_forwards_and_backwards_without_gaps_and_survive_inserts() {
 }
 
 #[tokio::test]
-async fn tampered_or_foreign_cursors_and_huge_pages_are_handled() {
+async fn tampered_or_foreign_cursors_and_out_of_range_pages_are_bad_input() {
     let app = spawn_app().await;
     let m = manager(&app).await;
     for i in 0..3 {
@@ -363,11 +363,31 @@ async fn tampered_or_foreign_cursors_and_huge_pages_are_handled() {
     let huge = app
         .gql(LIST, json!({ "first": 100000 }), Some(&m.access))
         .await;
+    let zero = app.gql(LIST, json!({ "first": 0 }), Some(&m.access)).await;
+    let both = app
+        .gql(
+            "query($first: Int, $last: Int) { leads(first: $first, last: $last) { totalCount } }",
+            json!({ "first": 1, "last": 1 }),
+            Some(&m.access),
+        )
+        .await;
+    let full = app
+        .gql(LIST, json!({ "first": 100 }), Some(&m.access))
+        .await;
 
     assert_eq!(error_code(&tampered), "BAD_USER_INPUT");
     assert_eq!(error_code(&garbage), "BAD_USER_INPUT");
     assert_eq!(error_code(&other_order), "BAD_USER_INPUT");
-    assert_ok(&huge);
+    assert_eq!(error_code(&huge), "BAD_USER_INPUT");
+    assert_eq!(huge["errors"][0]["extensions"]["field"], "first");
+    assert!(huge["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("100"));
+    assert_eq!(error_code(&zero), "BAD_USER_INPUT");
+    assert_eq!(error_code(&both), "BAD_USER_INPUT");
+    assert_eq!(both["errors"][0]["extensions"]["field"], "last");
+    assert_ok(&full);
 }
 
 #[tokio::test]
@@ -434,12 +454,20 @@ async fn ordering_by_score_puts_unscored_leads_last_either_way() {
 async fn activities_are_logged_newest_first_and_move_last_activity_forward() {
     let app = spawn_app().await;
     let m = manager(&app).await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
     let id = app.create_lead(&m.access, json!({})).await;
     let log = "mutation($input: LogActivityInput!) { logActivity(input: $input) { id kind } }";
+    let days_ago = |d: i64| (chrono::Utc::now() - chrono::Duration::days(d)).to_rfc3339();
 
-    assert_ok(&app.gql(log, json!({ "input": { "leadId": id, "kind": "CALL", "direction": "OUTBOUND", "summary": "Intro call", "occurredAt": "2026-01-02T10:00:00Z" } }), Some(&m.access)).await);
-    assert_ok(&app.gql(log, json!({ "input": { "leadId": id, "kind": "EMAIL", "summary": "Sent price sheet", "occurredAt": "2026-01-05T10:00:00Z" } }), Some(&m.access)).await);
-    assert_ok(&app.gql(log, json!({ "input": { "leadId": id, "kind": "SMS", "summary": "Back-dated", "occurredAt": "2025-12-01T10:00:00Z" } }), Some(&m.access)).await);
+    assert_ok(&app.gql(log, json!({ "input": { "leadId": id, "kind": "CALL", "direction": "OUTBOUND", "summary": "Intro call", "occurredAt": days_ago(5) } }), Some(&m.access)).await);
+    assert_ok(&app.gql(log, json!({ "input": { "leadId": id, "kind": "EMAIL", "summary": "Sent price sheet", "occurredAt": days_ago(2) } }), Some(&m.access)).await);
+    // History from before the last week is an import: an admin's to write.
+    let too_old = json!({ "input": { "leadId": id, "kind": "SMS", "summary": "Back-dated", "occurredAt": days_ago(60) } });
+    assert_eq!(
+        error_code(&app.gql(log, too_old.clone(), Some(&m.access)).await),
+        "FORBIDDEN"
+    );
+    assert_ok(&app.gql(log, too_old, Some(&admin.access)).await);
     let future = app.gql(log, json!({ "input": { "leadId": id, "kind": "CALL", "summary": "x", "occurredAt": "2999-01-01T00:00:00Z" } }), Some(&m.access)).await;
     let system_kind = app
         .gql(
@@ -472,7 +500,7 @@ async fn activities_are_logged_newest_first_and_move_last_activity_forward() {
         lead["lastActivityAt"]
             .as_str()
             .unwrap()
-            .starts_with("2026-01-05"),
+            .starts_with(&days_ago(2)[..10]),
         "{lead}"
     );
     let summaries: Vec<&str> = lead["activities"]["edges"]

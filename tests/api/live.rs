@@ -24,6 +24,48 @@ impl Live {
         live
     }
 
+    /// Connects and signs in over a socket with a tiny receive buffer, for
+    /// a client that stops reading: the server's writes back up at once.
+    pub async fn connect_slow_reader(port: u16, token: &str) -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket
+            .connect(([127, 0, 0, 1], port).into())
+            .await
+            .expect("connects");
+        let mut request = format!("ws://127.0.0.1:{port}/graphql/ws")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (socket, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
+            .await
+            .expect("websocket handshake");
+        let mut live = Self { socket };
+        live.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+            .await;
+        let ack = live.next().await;
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        live
+    }
+
+    /// Reads until the server closes; its close code, if it sent one.
+    pub async fn drain_until_closed(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .expect("the server closes in time")
+            {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
     /// Connects without signing in.
     pub async fn open(port: u16) -> Self {
         let mut request = format!("ws://127.0.0.1:{port}/graphql/ws")
@@ -93,12 +135,5 @@ impl Live {
                 other => panic!("expected a close frame, got {other:?}"),
             }
         }
-    }
-
-    /// True if nothing arrives within `wait`.
-    pub async fn quiet_for(&mut self, wait: Duration) -> bool {
-        tokio::time::timeout(wait, self.socket.next())
-            .await
-            .is_err()
     }
 }

@@ -6,12 +6,12 @@ use leadscore::{
         rescore_job::{self, JobStatus},
         user::Role,
     },
-    service::jobs,
+    service::scores::jobs,
 };
 use sea_orm::{sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_ok, error_code, spawn_app, TestApp};
+use crate::helpers::{assert_ok, error_code, spawn_app, spawn_app_with, TestApp};
 
 const START: &str =
     "mutation($filter: LeadFilter) { rescoreLeads(filter: $filter) { id status total processed } }";
@@ -56,7 +56,8 @@ async fn scored_at(app: &TestApp, id: &str) -> chrono::DateTime<Utc> {
 
 #[tokio::test]
 async fn an_admin_rescores_the_leads_a_filter_selects_and_watches_the_job_finish() {
-    let app = spawn_app().await;
+    // The decay sweep would rescore the leads made stale here on its own.
+    let app = spawn_app_with(|s| s.score_sweep_interval_secs = 0).await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     let new_a = app.create_lead(&admin.access, json!({})).await;
     let new_b = app.create_lead(&admin.access, json!({})).await;
@@ -126,7 +127,8 @@ async fn only_admins_start_or_read_rescore_jobs() {
 
 #[tokio::test]
 async fn a_job_whose_server_stopped_is_taken_over_and_finished() {
-    let app = spawn_app().await;
+    // No sweep of its own: the test plays the servers that look for abandoned jobs.
+    let app = spawn_app_with(|s| s.score_sweep_interval_secs = 0).await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     let lead = app.create_lead(&admin.access, json!({})).await;
     make_stale(&app).await;
@@ -135,7 +137,7 @@ async fn a_job_whose_server_stopped_is_taken_over_and_finished() {
     let job = rescore_job::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         status: Set(JobStatus::Running),
-        filter: Set(json!({})),
+        filter: Set(Default::default()),
         total: Set(1),
         processed: Set(0),
         error: Set(None),
@@ -149,9 +151,9 @@ async fn a_job_whose_server_stopped_is_taken_over_and_finished() {
     .await
     .unwrap();
 
-    jobs::resume_abandoned(&app.db, Default::default()).await;
+    jobs::resume_abandoned(&app.core).await;
     // A second server looking at the same moment finds nothing left to claim.
-    jobs::resume_abandoned(&app.db, Default::default()).await;
+    jobs::resume_abandoned(&app.core).await;
 
     let done = finished_job(&app, &admin.access, &job.id.to_string()).await;
     assert_eq!(done["status"], "SUCCEEDED", "{done}");

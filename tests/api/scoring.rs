@@ -4,7 +4,7 @@ use chrono::{Duration, Utc};
 use leadscore::entity::user::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_ok, error_code, spawn_app, TestApp, Tokens};
+use crate::helpers::{assert_ok, error_code, spawn_app, spawn_app_with, TestApp, Tokens};
 
 const SCORE: &str = "query($id: ID!) { lead(id: $id) {
     score { total engagementScore buyingSignalScore demographicScore confidence confidenceLevel classification priorityTier
@@ -344,11 +344,12 @@ async fn a_reps_call_list_holds_only_their_leads_and_limits_are_checked() {
 async fn the_sweep_lets_a_quiet_lead_fade_without_anyone_touching_it() {
     use leadscore::{
         entity::{engagement_event, lead},
-        service::sweep,
+        service::scores::sweep,
     };
     use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
 
-    let app = spawn_app().await;
+    // The test runs the sweep itself; the server's own would race it.
+    let app = spawn_app_with(|s| s.score_sweep_interval_secs = 0).await;
     let m = app.signed_in("manager@example.com", Role::Manager).await;
     let id = hot_lead(&app, &m, 0).await;
     assert_eq!(
@@ -376,14 +377,9 @@ async fn the_sweep_lets_a_quiet_lead_fade_without_anyone_touching_it() {
         .await
         .unwrap();
 
-    let rescored = sweep::rescore_stale(
-        &app.db,
-        Default::default(),
-        Utc::now() - Duration::minutes(5),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let rescored = sweep::rescore_stale(&app.core, Utc::now() - Duration::minutes(5), |_| {})
+        .await
+        .unwrap();
 
     assert!(rescored >= 1);
     let faded = score_of(&app, &m.access, &id).await;

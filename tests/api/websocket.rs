@@ -110,8 +110,9 @@ async fn a_connection_holds_at_most_a_hundred_subscriptions() {
     )
     .await;
     let refusal = live.next().await;
+    // Messages of one connection are handled in order: the completion frees
+    // a place before the next subscribe is read.
     live.send(json!({ "id": "s0", "type": "complete" })).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
     live.subscribe(
         "after-one-ended",
         "subscription { unreadNotificationCountChanged }",

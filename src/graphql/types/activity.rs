@@ -1,8 +1,9 @@
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
+use super::lead::{user_of, visible_lead};
 use super::{ActivityDirection, ActivityKind, Lead, User};
-use crate::{entity::lead_activity, error::AppError, graphql::context::ContextExt};
+use crate::entity::lead_activity;
 
 pub struct Activity(pub lead_activity::Model);
 
@@ -25,17 +26,9 @@ impl Activity {
     }
     /// Who logged it or caused it.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(id) = self.0.actor_id else {
-            return Ok(None);
-        };
-        Ok(ctx.loaders()?.users.load_one(id).await?.map(User))
+        user_of(ctx, self.0.actor_id).await
     }
     async fn lead(&self, ctx: &Context<'_>) -> Result<Lead> {
-        ctx.loaders()?
-            .leads
-            .load_one(self.0.lead_id)
-            .await?
-            .map(Lead)
-            .ok_or_else(|| AppError::NotFound("lead").into())
+        visible_lead(ctx, self.0.lead_id).await
     }
 }

@@ -1,10 +1,7 @@
 use async_graphql::{Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
-use crate::{
-    entity::api_key,
-    service::api_keys::{self, Scope},
-};
+use crate::{auth::Scope, entity::api_key, service::accounts::api_keys};
 
 /// What an API key may do.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -12,8 +9,11 @@ use crate::{
 pub enum ApiKeyScope {
     /// `recordEngagementEvent` and `recordEngagementEvents`.
     EventsWrite,
-    /// `createLead` and `updateLead`.
+    /// `createLead`, `updateLead`, `logActivity` and `addNote`.
     LeadsWrite,
+    /// `lead`, `leads` and `myLeads` with the leads' own fields and scores
+    /// (probability and drivers included): what an integration reads back.
+    LeadsRead,
 }
 
 /// An integration's credential. The secret itself is shown only once, by
@@ -50,6 +50,11 @@ impl ApiKey {
     }
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
+    }
+    /// When the key was turned off because its admin was demoted or
+    /// deactivated; `enableApiKey` turns it back on.
+    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.disabled_at
     }
 }
 

@@ -1,8 +1,9 @@
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
+use super::lead::{user_of, visible_lead};
 use super::{AssignmentStatus, Lead, User};
-use crate::{entity::assignment, error::AppError, graphql::context::ContextExt};
+use crate::entity::assignment;
 
 pub struct Assignment(pub assignment::Model);
 
@@ -12,26 +13,13 @@ impl Assignment {
         ID(self.0.id.to_string())
     }
     async fn lead(&self, ctx: &Context<'_>) -> Result<Lead> {
-        ctx.loaders()?
-            .leads
-            .load_one(self.0.lead_id)
-            .await?
-            .map(Lead)
-            .ok_or_else(|| AppError::NotFound("lead").into())
+        visible_lead(ctx, self.0.lead_id).await
     }
     async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(ctx
-            .loaders()?
-            .users
-            .load_one(self.0.assignee_id)
-            .await?
-            .map(User))
+        user_of(ctx, Some(self.0.assignee_id)).await
     }
     async fn assigned_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(id) = self.0.assigned_by else {
-            return Ok(None);
-        };
-        Ok(ctx.loaders()?.users.load_one(id).await?.map(User))
+        user_of(ctx, self.0.assigned_by).await
     }
     async fn status(&self) -> AssignmentStatus {
         self.0.status.into()

@@ -19,7 +19,11 @@ impl AuditEntry {
         let Some(id) = self.0.actor_id else {
             return Ok(None);
         };
-        Ok(ctx.loaders()?.users.load_one(id).await?.map(User))
+        Ok(ctx
+            .loaders()?
+            .load_one(crate::graphql::loaders::UserId(id))
+            .await?
+            .map(User))
     }
     /// Dotted verb: `login.failed`, `lead.updated`, `lead.assigned`, ...
     async fn action(&self) -> &str {

@@ -1,19 +1,12 @@
 use async_graphql::Enum;
 
+use crate::entity::lead_score::Classification as Stored;
+
 /// How warm a lead is, from its score.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "Stored")]
 pub enum Classification {
     Hot,
     Warm,
     Cold,
-}
-
-impl Classification {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Hot => "HOT",
-            Self::Warm => "WARM",
-            Self::Cold => "COLD",
-        }
-    }
 }

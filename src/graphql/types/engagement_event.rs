@@ -3,12 +3,13 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::Lead;
-use crate::{
-    entity::engagement_event, error::AppError, graphql::context::ContextExt, scoring::EventKind,
-};
+use crate::{entity::engagement_event, error::AppError, scoring::EventKind};
 
-/// What a lead did. PAGE_VIEW carries `url` and `seconds`, CHAT_MESSAGE its
-/// `text`, INVENTORY_VIEWED an `inventoryItemId` in `metadata`.
+/// What a lead did. PAGE_VIEW carries `url`, `seconds` and optionally
+/// `pages` (pages seen in the visit), CHAT_MESSAGE its `text`,
+/// INVENTORY_VIEWED an `inventoryItemId` in `metadata`. EMAIL_BOUNCED,
+/// EMAIL_UNSUBSCRIBED, EMAIL_MARKED_SPAM, SMS_RECEIVED and CALL_COMPLETED
+/// weigh only in a learned model, which learns what they mean.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(name = "EngagementEventType", remote = "EventKind")]
 pub enum EngagementEventType {
@@ -24,6 +25,11 @@ pub enum EngagementEventType {
     ChatMessage,
     DemoRequested,
     InventoryViewed,
+    EmailBounced,
+    EmailUnsubscribed,
+    EmailMarkedSpam,
+    SmsReceived,
+    CallCompleted,
 }
 
 pub struct EngagementEvent(pub engagement_event::Model);
@@ -55,11 +61,6 @@ impl EngagementEvent {
         self.0.created_at
     }
     async fn lead(&self, ctx: &Context<'_>) -> Result<Lead> {
-        ctx.loaders()?
-            .leads
-            .load_one(self.0.lead_id)
-            .await?
-            .map(Lead)
-            .ok_or_else(|| AppError::NotFound("lead").into())
+        super::lead::visible_lead(ctx, self.0.lead_id).await
     }
 }

@@ -1,15 +1,28 @@
 use async_graphql::{
     connection::{Connection, Edge, EmptyFields},
-    Context, Json, Object, Result, ID,
+    Context, Object, Result, ID,
 };
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use uuid::Uuid;
 
-use super::{Activity, Assignment, Insight, LeadScore, LeadSource, LeadStatus, Note, User};
+use super::{lead_columns::LeadColumns, Activity, Assignment, Insight, LeadScore, Note, User};
 use crate::{
     entity::lead,
-    graphql::{context::ContextExt, cursor},
-    service::{activities, assignments, notes, page::PageRequest, scores},
+    error::AppError,
+    graphql::{
+        context::ContextExt,
+        cursor,
+        loaders::{
+            ActiveAssignmentOf, ActivitiesOf, AssignmentsOf, HistoryOf, LeadId, NotesOf, ScoreOf,
+            UserId,
+        },
+        paging,
+    },
+    service::{
+        crm::{activities, notes},
+        page::PageRequest,
+        scores,
+    },
 };
 
 pub struct Lead(pub lead::Model);
@@ -19,18 +32,50 @@ pub type NoteConnection = Connection<String, Note, EmptyFields, EmptyFields>;
 pub type ScoreConnection = Connection<String, LeadScore, EmptyFields, EmptyFields>;
 
 /// Minor units (cents) to the major units clients work in.
-fn major(cents: Option<i64>) -> Option<f64> {
-    cents.map(|c| c as f64 / 100.0)
+/// A lead another object points at (a note's, an event's), if the reader
+/// may see it; NOT_FOUND otherwise.
+pub async fn visible_lead(ctx: &Context<'_>, id: Uuid) -> Result<Lead> {
+    ctx.loaders()?
+        .load_one(LeadId(id))
+        .await?
+        .map(Lead)
+        .ok_or_else(|| AppError::NotFound("lead").into())
 }
 
-pub fn page(first: Option<i32>, after: Option<String>) -> crate::error::AppResult<PageRequest> {
-    Ok(PageRequest {
-        first: first.map(|n| n.max(0) as u64),
-        after: after
-            .as_deref()
-            .map(|c| cursor::decode("after", c))
-            .transpose()?,
-    })
+/// A user another object points at, if any.
+pub async fn user_of(ctx: &Context<'_>, id: Option<Uuid>) -> Result<Option<User>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(ctx.loaders()?.load_one(UserId(id)).await?.map(User))
+}
+
+/// A first page (from the loader, shared by the whole list of leads) or a
+/// later one (from the service), as a connection.
+fn connection<T, N>(
+    items: Vec<T>,
+    request: PageRequest,
+    has_next: bool,
+    id: impl Fn(&T) -> Uuid,
+    node: impl Fn(T) -> N,
+) -> Connection<String, N, EmptyFields, EmptyFields>
+where
+    N: async_graphql::OutputType,
+{
+    let mut connection = Connection::new(request.after.is_some(), has_next);
+    connection.edges.extend(
+        items
+            .into_iter()
+            .map(|item| Edge::new(cursor::encode(id(&item)), node(item))),
+    );
+    connection
+}
+
+/// A loaded first page: `limit + 1` rows tell whether another follows.
+fn split<T>(mut rows: Vec<T>, limit: u64) -> (Vec<T>, bool) {
+    let more = rows.len() as u64 > limit;
+    rows.truncate(limit as usize);
+    (rows, more)
 }
 
 #[Object]
@@ -38,56 +83,13 @@ impl Lead {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    async fn first_name(&self) -> &str {
-        &self.0.first_name
-    }
-    async fn last_name(&self) -> &str {
-        &self.0.last_name
+    /// The fields clients write, from the one field table.
+    #[graphql(flatten)]
+    async fn columns(&self) -> LeadColumns<'_> {
+        LeadColumns(&self.0)
     }
     async fn full_name(&self) -> String {
         format!("{} {}", self.0.first_name, self.0.last_name)
-    }
-    async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
-    }
-    /// E.164 when the number said its country, otherwise as it was given.
-    async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
-    }
-    async fn company(&self) -> Option<&str> {
-        self.0.company.as_deref()
-    }
-    async fn job_title(&self) -> Option<&str> {
-        self.0.job_title.as_deref()
-    }
-    async fn source(&self) -> LeadSource {
-        self.0.source.into()
-    }
-    async fn status(&self) -> LeadStatus {
-        self.0.status.into()
-    }
-    /// In major units of `currency` (kept exact in cents).
-    async fn budget_min(&self) -> Option<f64> {
-        major(self.0.budget_min)
-    }
-    async fn budget_max(&self) -> Option<f64> {
-        major(self.0.budget_max)
-    }
-    async fn currency(&self) -> &str {
-        &self.0.currency
-    }
-    async fn product_interest(&self) -> Option<&str> {
-        self.0.product_interest.as_deref()
-    }
-    async fn purchase_timeline(&self) -> Option<&str> {
-        self.0.purchase_timeline.as_deref()
-    }
-    async fn is_repeat_customer(&self) -> bool {
-        self.0.is_repeat_customer
-    }
-    /// Custom fields: a JSON object.
-    async fn attributes(&self) -> Json<Value> {
-        Json(self.0.attributes.clone())
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -99,104 +101,115 @@ impl Lead {
         self.0.last_activity_at
     }
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(id) = self.0.created_by else {
-            return Ok(None);
-        };
-        Ok(ctx.loaders()?.users.load_one(id).await?.map(User))
+        user_of(ctx, self.0.created_by).await
     }
     /// Who owns the lead now: the user of its ACTIVE assignment.
     async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let loaders = ctx.loaders()?;
-        let Some(active) = loaders.active_assignments.load_one(self.0.id).await? else {
-            return Ok(None);
-        };
-        Ok(loaders.users.load_one(active.assignee_id).await?.map(User))
+        let active = ctx
+            .loaders()?
+            .load_one(ActiveAssignmentOf(self.0.id))
+            .await?;
+        user_of(ctx, active.map(|a| a.assignee_id)).await
     }
     /// Every assignment the lead has had, newest first.
+    #[graphql(complexity = "10 * child_complexity")]
     async fn assignments(&self, ctx: &Context<'_>) -> Result<Vec<Assignment>> {
-        let list = assignments::history(&ctx.api().db, ctx.actor()?, self.0.id).await?;
+        let list = ctx
+            .loaders()?
+            .load_one(AssignmentsOf(self.0.id))
+            .await?
+            .unwrap_or_default();
         Ok(list.into_iter().map(Assignment).collect())
     }
     /// Newest first.
+    #[graphql(complexity = "paging::cost(first, None, child_complexity)")]
     async fn activities(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<ActivityConnection> {
-        let page =
-            activities::list(&ctx.api().db, ctx.actor()?, self.0.id, page(first, after)?).await?;
-        let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
-        connection.edges.extend(
-            page.items
-                .into_iter()
-                .map(|a| Edge::new(cursor::encode(a.id), Activity(a))),
-        );
-        Ok(connection)
+        let request = paging::forward(first, after)?;
+        let (items, more) = if request.after.is_none() {
+            let limit = request.limit();
+            let rows = ctx
+                .loaders()?
+                .load_one(ActivitiesOf(self.0.id, limit + 1))
+                .await?
+                .unwrap_or_default();
+            split(rows, limit)
+        } else {
+            let page = activities::list(ctx.core(), ctx.actor()?, self.0.id, request).await?;
+            (page.items, page.has_next_page)
+        };
+        Ok(connection(items, request, more, |a| a.id, Activity))
     }
     /// Newest first. The first page of a list of leads loads in one statement for all of them.
+    #[graphql(complexity = "paging::cost(first, None, child_complexity)")]
     async fn notes(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<NoteConnection> {
-        let request = page(first, after)?;
-        let (items, has_next) = if request.after.is_none() {
+        let request = paging::forward(first, after)?;
+        let (items, more) = if request.after.is_none() {
             let limit = request.limit();
-            let mut items = ctx
+            let rows = ctx
                 .loaders()?
-                .recent_notes
-                .load_one((self.0.id, limit + 1))
+                .load_one(NotesOf(self.0.id, limit + 1))
                 .await?
                 .unwrap_or_default();
-            let more = items.len() as u64 > limit;
-            items.truncate(limit as usize);
-            (items, more)
+            split(rows, limit)
         } else {
-            let page = notes::list(&ctx.api().db, ctx.actor()?, self.0.id, request).await?;
+            let page = notes::list(ctx.core(), ctx.actor()?, self.0.id, request).await?;
             (page.items, page.has_next_page)
         };
-        let mut connection = Connection::new(request.after.is_some(), has_next);
-        connection.edges.extend(
-            items
-                .into_iter()
-                .map(|n| Edge::new(cursor::encode(n.id), Note(n))),
-        );
-        Ok(connection)
+        Ok(connection(items, request, more, |n| n.id, Note))
     }
 
     /// The current score with its factors, evidence and insights; none until scored.
     async fn score(&self, ctx: &Context<'_>) -> Result<Option<LeadScore>> {
-        let current = scores::current(&ctx.api().db, ctx.actor()?, self.0.id).await?;
+        let current = ctx.loaders()?.load_one(ScoreOf(self.0.id)).await?;
         Ok(current.map(|(score, insights)| LeadScore { score, insights }))
     }
 
     /// Past scores, newest first: a row is kept whenever the result changed.
+    #[graphql(complexity = "paging::cost(first, None, child_complexity)")]
     async fn score_history(
         &self,
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<ScoreConnection> {
-        let page =
-            scores::history(&ctx.api().db, ctx.actor()?, self.0.id, page(first, after)?).await?;
-        let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
-        connection.edges.extend(page.items.into_iter().map(|s| {
-            Edge::new(
-                cursor::encode(s.id),
-                LeadScore {
-                    score: s,
-                    insights: Vec::new(),
-                },
-            )
-        }));
-        Ok(connection)
+        let request = paging::forward(first, after)?;
+        let (items, more) = if request.after.is_none() {
+            let limit = request.limit();
+            let rows = ctx
+                .loaders()?
+                .load_one(HistoryOf(self.0.id, limit + 1))
+                .await?
+                .unwrap_or_default();
+            split(rows, limit)
+        } else {
+            let page = scores::history(ctx.core(), ctx.actor()?, self.0.id, request).await?;
+            (page.items, page.has_next_page)
+        };
+        Ok(connection(
+            items,
+            request,
+            more,
+            |s| s.id,
+            |score| LeadScore {
+                score,
+                insights: Vec::new(),
+            },
+        ))
     }
 
     /// What to say: the current score's talking points, opportunities and concerns.
     async fn insights(&self, ctx: &Context<'_>) -> Result<Vec<Insight>> {
-        let current = scores::current(&ctx.api().db, ctx.actor()?, self.0.id).await?;
+        let current = ctx.loaders()?.load_one(ScoreOf(self.0.id)).await?;
         Ok(current
             .map(|(_, insights)| insights.into_iter().map(Insight::from).collect())
             .unwrap_or_default())

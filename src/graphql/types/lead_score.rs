@@ -2,9 +2,17 @@ use async_graphql::{Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::Classification;
-use crate::entity::{lead_insight, lead_score};
+use crate::entity::{
+    lead_insight,
+    lead_score::{
+        self, BasisKind, ConfidenceLevel as StoredConfidence, FactorCategory,
+        PriorityTier as Stored,
+    },
+};
+use crate::learning::explain::sentence;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "StoredConfidence")]
 pub enum ConfidenceLevel {
     Low,
     Medium,
@@ -20,7 +28,21 @@ pub enum PriorityTier {
     P4,
 }
 
+impl PriorityTier {
+    /// None for an unranked score (a WON or LOST lead).
+    pub fn of(tier: Stored) -> Option<Self> {
+        match tier {
+            Stored::P1 => Some(Self::P1),
+            Stored::P2 => Some(Self::P2),
+            Stored::P3 => Some(Self::P3),
+            Stored::P4 => Some(Self::P4),
+            Stored::Unranked => None,
+        }
+    }
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "FactorCategory")]
 pub enum ScoreCategory {
     Engagement,
     BuyingSignals,
@@ -28,6 +50,7 @@ pub enum ScoreCategory {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "lead_insight::InsightKind")]
 pub enum InsightKind {
     TalkingPoint,
     Concern,
@@ -53,13 +76,47 @@ pub struct Insight {
 
 impl From<lead_insight::Model> for Insight {
     fn from(i: lead_insight::Model) -> Self {
-        let kind = match i.kind.as_str() {
-            "CONCERN" => InsightKind::Concern,
-            "OPPORTUNITY" => InsightKind::Opportunity,
-            _ => InsightKind::TalkingPoint,
-        };
-        Self { kind, text: i.text }
+        Self {
+            kind: i.kind.into(),
+            text: i.text,
+        }
     }
+}
+
+/// What a score rests on.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "BasisKind")]
+pub enum ScoreModelKind {
+    /// The rule engine alone: too few outcomes yet, or no model trained.
+    Rules,
+    /// A learned model, blended with the rules by how much it learned from.
+    Learned,
+}
+
+/// The model behind a score.
+#[derive(SimpleObject)]
+pub struct ScoreModel {
+    pub kind: ScoreModelKind,
+    /// The learned model's version; none for the rules alone.
+    pub version: Option<i32>,
+    /// The learned probability's share of `total`, 0 to 1.
+    pub learned_weight: f64,
+    /// In words: "rules only: 57 of 200 outcomes", "learned model v3 ...".
+    pub explanation: String,
+}
+
+/// One thing that moved a learned score: "Source: Reference (+21 pts)".
+#[derive(SimpleObject)]
+pub struct ScoreDriver {
+    /// The sentence to show.
+    pub text: String,
+    /// The feature's name, as `trainScoringModel(excludedFeatures:)` takes it.
+    pub feature: String,
+    pub label: String,
+    /// The lead's value, in words.
+    pub value: String,
+    /// Percentage points of conversion probability against the average lead.
+    pub points: f64,
 }
 
 /// A lead's score at one moment, with every point traced to evidence.
@@ -91,42 +148,26 @@ impl LeadScore {
         self.score.confidence
     }
     async fn confidence_level(&self) -> ConfidenceLevel {
-        match self.score.confidence_level.as_str() {
-            "HIGH" => ConfidenceLevel::High,
-            "MEDIUM" => ConfidenceLevel::Medium,
-            _ => ConfidenceLevel::Low,
-        }
+        self.score.confidence_level.into()
     }
     async fn classification(&self) -> Classification {
-        match self.score.classification.as_str() {
-            "HOT" => Classification::Hot,
-            "WARM" => Classification::Warm,
-            _ => Classification::Cold,
-        }
+        self.score.classification.into()
     }
     /// None for WON and LOST leads: they are never prioritized.
     async fn priority_tier(&self) -> Option<PriorityTier> {
-        match self.score.priority_tier.as_str() {
-            "P1" => Some(PriorityTier::P1),
-            "P2" => Some(PriorityTier::P2),
-            "P3" => Some(PriorityTier::P3),
-            "P4" => Some(PriorityTier::P4),
-            _ => None,
-        }
+        PriorityTier::of(self.score.priority_tier)
     }
     async fn factors(&self) -> Vec<ScoreFactor> {
-        let rows = self.score.factors.as_array().cloned().unwrap_or_default();
-        rows.into_iter()
+        self.score
+            .factors
+            .0
+            .iter()
             .map(|f| ScoreFactor {
-                name: f["name"].as_str().unwrap_or_default().to_string(),
-                category: match f["category"].as_str() {
-                    Some("Engagement") => ScoreCategory::Engagement,
-                    Some("BuyingSignals") => ScoreCategory::BuyingSignals,
-                    _ => ScoreCategory::DemographicFit,
-                },
-                points: f["points"].as_f64().unwrap_or_default(),
-                max_points: f["maxPoints"].as_f64().unwrap_or_default(),
-                evidence: f["evidence"].as_str().unwrap_or_default().to_string(),
+                name: f.name.clone(),
+                category: f.category.into(),
+                points: f.points,
+                max_points: f.max_points,
+                evidence: f.evidence.clone(),
             })
             .collect()
     }
@@ -134,19 +175,51 @@ impl LeadScore {
         self.insights.iter().cloned().map(Insight::from).collect()
     }
     /// What the model lacked ("no budget", "no email activity").
-    async fn missing(&self) -> Vec<String> {
-        self.score
-            .missing
-            .as_array()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+    async fn missing(&self) -> &[String] {
+        &self.score.missing.0
     }
     async fn model_version(&self) -> &str {
         &self.score.model_version
+    }
+    /// Calibrated chance of conversion, 0 to 1 ("0.7": seven in ten such
+    /// leads were won); none while the rules score alone.
+    async fn conversion_probability(&self) -> Option<f64> {
+        self.score.conversion_probability
+    }
+    /// What this score rests on: the rules alone (and why), or a learned model.
+    async fn model(&self) -> ScoreModel {
+        match &self.score.basis {
+            Some(b) => ScoreModel {
+                kind: b.kind.into(),
+                version: b.version,
+                learned_weight: b.learned_weight,
+                explanation: b.explanation.clone(),
+            },
+            None => ScoreModel {
+                kind: ScoreModelKind::Rules,
+                version: None,
+                learned_weight: 0.0,
+                explanation: "rules only".into(),
+            },
+        }
+    }
+    /// With a learned model: the strongest features for and against, in
+    /// words and points (at most three each way). Empty for the rules alone.
+    async fn drivers(&self) -> Vec<ScoreDriver> {
+        let Some(basis) = &self.score.basis else {
+            return Vec::new();
+        };
+        basis
+            .drivers
+            .iter()
+            .map(|d| ScoreDriver {
+                text: sentence(&d.label, &d.value, d.points),
+                feature: d.feature.clone(),
+                label: d.label.clone(),
+                value: d.value.clone(),
+                points: d.points,
+            })
+            .collect()
     }
     async fn scored_at(&self) -> DateTime<Utc> {
         self.score.scored_at

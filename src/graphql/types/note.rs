@@ -1,8 +1,9 @@
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
 
+use super::lead::{user_of, visible_lead};
 use super::{Lead, User};
-use crate::{entity::lead_note, error::AppError, graphql::context::ContextExt};
+use crate::entity::lead_note;
 
 pub struct Note(pub lead_note::Model);
 
@@ -16,10 +17,7 @@ impl Note {
         &self.0.body
     }
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let Some(id) = self.0.author_id else {
-            return Ok(None);
-        };
-        Ok(ctx.loaders()?.users.load_one(id).await?.map(User))
+        user_of(ctx, self.0.author_id).await
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -28,11 +26,6 @@ impl Note {
         self.0.updated_at
     }
     async fn lead(&self, ctx: &Context<'_>) -> Result<Lead> {
-        ctx.loaders()?
-            .leads
-            .load_one(self.0.lead_id)
-            .await?
-            .map(Lead)
-            .ok_or_else(|| AppError::NotFound("lead").into())
+        visible_lead(ctx, self.0.lead_id).await
     }
 }

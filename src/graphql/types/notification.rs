@@ -3,9 +3,9 @@ use chrono::{DateTime, Utc};
 
 use super::Lead;
 use crate::{
-    entity::notification,
-    graphql::{context::ContextExt, cursor},
-    service::notifications::Kind,
+    entity::notification::{self, NotificationKind as Kind},
+    events::streams::NotificationItem,
+    graphql::{context::ContextExt, cursor, loaders::LeadId},
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -36,7 +36,7 @@ impl Notification {
         cursor::encode(self.0.id)
     }
     async fn kind(&self) -> Option<NotificationKind> {
-        Kind::parse(&self.0.kind).map(Into::into)
+        Some(self.0.kind.into())
     }
     /// Never names the lead.
     async fn title(&self) -> &str {
@@ -51,7 +51,7 @@ impl Notification {
         let Some(id) = self.0.lead_id else {
             return Ok(None);
         };
-        Ok(ctx.loaders()?.leads.load_one(id).await?.map(Lead))
+        Ok(ctx.loaders()?.load_one(LeadId(id)).await?.map(Lead))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -66,4 +66,13 @@ impl Notification {
 pub struct NotificationAdded {
     pub notification: Notification,
     pub unread_count: u64,
+}
+
+impl From<NotificationItem> for NotificationAdded {
+    fn from(item: NotificationItem) -> Self {
+        Self {
+            notification: Notification(item.notification),
+            unread_count: item.unread_count,
+        }
+    }
 }

@@ -1,0 +1,7 @@
+//! Service-level tests: the rules of visibility and paging driven through
+//! the application core with an `Actor`, a fresh database per test and no
+//! HTTP. They pin what every entry point (GraphQL, the command line, jobs)
+//! relies on.
+mod paging;
+mod support;
+mod visibility;
