@@ -12,6 +12,49 @@ use crate::scoring::{
     self, urgency, EventKind, InventoryItem, LeadFacts, ScoringInput, Stage, Text, Thresholds,
 };
 
+/// Features with a fixed name, and the families named `family.<part>`.
+const NAMES: [&str; 19] = [
+    "source",
+    "job_title",
+    "company",
+    "email",
+    "phone",
+    "budget",
+    "budget_range",
+    "product_interest",
+    "purchase_timeline",
+    "country",
+    "city",
+    "repeat_customer",
+    "lead_age_days",
+    "time_on_site",
+    "pages_per_visit",
+    "last_touch",
+    "days_since_last_touch",
+    "notes",
+    "urgent_messages",
+];
+const FAMILIES: [&str; 4] = ["attributes.", "events.", "activities.", "rules."];
+
+/// Whether `name` (or, ending in `*`, a prefix) can name a feature this
+/// module reads, so a typo in an exclusion is refused, not ignored.
+pub fn names_a_feature(name: &str) -> bool {
+    match name.strip_suffix('*') {
+        Some(prefix) => {
+            NAMES.iter().any(|n| n.starts_with(prefix))
+                || FAMILIES
+                    .iter()
+                    .any(|f| f.starts_with(prefix) || prefix.starts_with(f))
+        }
+        None => {
+            NAMES.contains(&name)
+                || FAMILIES
+                    .iter()
+                    .any(|f| name.len() > f.len() && name.starts_with(f))
+        }
+    }
+}
+
 /// The lead's own fields (never its status: that is the outcome).
 #[derive(Debug, Clone, Default)]
 pub struct Profile {
@@ -251,6 +294,23 @@ fn rules(history: &LeadHistory, cutoff: DateTime<Utc>, put: &mut impl FnMut(Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exclusions_name_real_features_or_families_and_typos_are_caught() {
+        for good in [
+            "source",
+            "attributes.plan",
+            "attributes.*",
+            "events.*",
+            "rules.*",
+            "time_*",
+        ] {
+            assert!(names_a_feature(good), "{good}");
+        }
+        for bad in ["sorce", "attributes.", "plan", "xyz*", ""] {
+            assert!(!names_a_feature(bad), "{bad}");
+        }
+    }
 
     fn at(days_ago: i64) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")

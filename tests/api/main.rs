@@ -17,6 +17,7 @@ mod hostile_documents;
 mod http;
 mod inventory;
 mod leads;
+mod learning;
 mod live;
 mod migrations;
 mod n_plus_one;

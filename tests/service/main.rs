@@ -2,6 +2,7 @@
 //! the application core with an `Actor`, a fresh database per test and no
 //! HTTP. They pin what every entry point (GraphQL, the command line, jobs)
 //! relies on.
+mod learning;
 mod paging;
 mod support;
 mod visibility;

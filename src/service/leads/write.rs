@@ -221,6 +221,11 @@ pub async fn update(
             Some(actor.user_id),
         )
         .await?;
+        let closes = |s: LeadStatus| matches!(s, LeadStatus::Won | LeadStatus::Lost);
+        if closes(before.status) || closes(after.status) {
+            // The outcome counts the rules explain themselves with moved.
+            core.basis().clear();
+        }
         let name = |s: LeadStatus| json!(s).as_str().unwrap_or_default().to_string();
         let summary = format!(
             "Status changed from {} to {}",

@@ -32,7 +32,10 @@ use crate::{
         },
     },
     error::{AppError, AppResult},
-    learning::{observe, slice_key, train, EncoderConfig, Example, TrainConfig, Trained},
+    learning::{
+        history::names_a_feature, observe, slice_key, train, EncoderConfig, Example, TrainConfig,
+        Trained,
+    },
     service::{audit, scores::inputs::inventory},
 };
 
@@ -66,6 +69,13 @@ pub async fn start(
         return Err(AppError::bad_input(
             format!("excluded_features[{bad}]"),
             "a feature name is 1 to 200 characters without control characters",
+        ));
+    }
+    if let Some(bad) = excluded.iter().position(|e| !names_a_feature(e.trim())) {
+        return Err(AppError::bad_input(
+            format!("excluded_features[{bad}]"),
+            "no feature has this name: use a name from a model's `features`, \
+             or a prefix ending in `*` such as `attributes.*`",
         ));
     }
     let model = begin(core, ModelTrigger::Manual, Some(actor), excluded).await?;
