@@ -55,6 +55,9 @@ pub fn slice_key(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// The L2 penalty servers train with: scikit-learn's default `C = 1`.
+pub const DEFAULT_ALPHA: f64 = 1.0;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
     /// The L2 penalty (scikit-learn's `1/C`).
@@ -215,24 +218,38 @@ impl LearnedModel {
         let x = self.encoder.encode(row);
         let z = self.weights.logit(&x);
         let probability = self.calibration.probability(z);
-        let contributions = self
+        // Each feature's log-odds against the average lead's.
+        let shifts: Vec<f64> = self
             .encoder
             .features
             .iter()
             .map(|spec| {
-                // The feature's log-odds against the average lead's...
-                let shift: f64 = spec
-                    .columns()
+                spec.columns()
                     .map(|j| self.weights.coefficients[j] * (x[j] - self.baseline[j]))
-                    .sum();
-                // ...as the probability points it adds to this lead's.
-                let without = self.calibration.probability(z - shift);
-                Contribution {
-                    feature: spec.name.clone(),
-                    label: label(&spec.name),
-                    value: value_text(spec, row.get(&spec.name).unwrap_or(&Raw::Missing)),
-                    points: 100.0 * (probability - without),
-                }
+                    .sum()
+            })
+            .collect();
+        // The probability points between the average lead and this one,
+        // shared in proportion to the log-odds each feature moved: they add
+        // up to the whole difference, and a near-certain lead still shows
+        // what made it so (a one-at-a-time removal would show nothing there).
+        let moved: f64 = shifts.iter().sum();
+        let average = self.calibration.probability(z - moved);
+        let per_logit = if moved.abs() > 1e-9 {
+            (probability - average) / moved
+        } else {
+            (self.calibration.probability(z + 1e-4) - self.calibration.probability(z - 1e-4)) / 2e-4
+        };
+        let contributions = self
+            .encoder
+            .features
+            .iter()
+            .zip(&shifts)
+            .map(|(spec, shift)| Contribution {
+                feature: spec.name.clone(),
+                label: label(&spec.name),
+                value: value_text(spec, row.get(&spec.name).unwrap_or(&Raw::Missing)),
+                points: 100.0 * per_logit * shift,
             })
             .collect();
         Prediction {

@@ -128,6 +128,16 @@ async fn an_admin_trains_a_model_that_ranks_new_leads_and_explains_them_to_their
     let rep = app.signed_in("rep@learn.test", Role::SalesRep).await;
     let other = app.signed_in("other@learn.test", Role::SalesRep).await;
     labelled(&app, &admin.access, 160).await;
+    let waiting = app
+        .create_lead(
+            &rep.access,
+            json!({ "lastName": "Waiting", "attributes": { "plan": "enterprise" } }),
+        )
+        .await;
+    assert_eq!(
+        score(&app, &rep.access, &waiting).await["model"]["kind"],
+        "RULES"
+    );
 
     let body = app.gql(TRAIN, json!({}), Some(&manager.access)).await;
     assert_eq!(error_code(&body), "FORBIDDEN");
@@ -162,6 +172,16 @@ async fn an_admin_trains_a_model_that_ranks_new_leads_and_explains_them_to_their
     assert!(metrics["holdout"].as_i64().unwrap() > 0);
     let top = &model["features"][0];
     assert_eq!(top["name"], "attributes.plan", "the plan decides: {model}");
+
+    // Activation rescored the leads already there.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while score(&app, &rep.access, &waiting).await["model"]["kind"] != "LEARNED" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never rescored with the model"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // The rep's two new leads, one of each plan; the other rep sees neither.
     let strong = app

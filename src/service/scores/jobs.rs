@@ -98,7 +98,8 @@ pub async fn start(
         total: Set(total as i64),
         processed: Set(0),
         error: Set(None),
-        requested_by: Set(Some(actor.user_id)),
+        // The command line's operator is no user.
+        requested_by: Set(Some(actor.user_id).filter(|id| !id.is_nil())),
         created_at: Set(now),
         started_at: Set(None),
         finished_at: Set(None),

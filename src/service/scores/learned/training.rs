@@ -33,16 +33,14 @@ use crate::{
     },
     error::{AppError, AppResult},
     learning::{
-        history::names_a_feature, observe, slice_key, train, EncoderConfig, Example, TrainConfig,
-        Trained,
+        history::names_a_feature, model::DEFAULT_ALPHA, observe, slice_key, train, EncoderConfig,
+        Example, TrainConfig, Trained,
     },
     service::{audit, scores::inputs::inventory},
 };
 
 /// Labelled leads read per batch.
 const BATCH: usize = 1_000;
-/// The L2 penalty: scikit-learn's default `C = 1`.
-const ALPHA: f64 = 1.0;
 /// Feature names an exclusion may hold, and how long each may be.
 const MAX_EXCLUDED: usize = 200;
 /// A training whose heartbeat is older than this lost its server.
@@ -197,6 +195,7 @@ async fn fail(core: &Core, id: Uuid, why: String) -> AppResult<()> {
 /// Reads every labelled lead as it was before its outcome and fits.
 async fn work(core: &Core, row: &scoring_model::Model) -> AppResult<(Trained, u64, u64)> {
     let db = core.db();
+    let reading = std::time::Instant::now();
     let labelled: Vec<Outcome> = outcomes::labelled(db).await?;
     let inventory = inventory(db).await?;
     let mut examples = Vec::with_capacity(labelled.len());
@@ -234,9 +233,11 @@ async fn work(core: &Core, row: &scoring_model::Model) -> AppResult<(Trained, u6
     let mut encoder = EncoderConfig::for_rows(examples.len());
     encoder.excluded = row.excluded_features.0.clone();
     let config = TrainConfig {
-        alpha: ALPHA,
+        alpha: DEFAULT_ALPHA,
         encoder,
     };
+    tracing::info!(model = %row.id, leads = examples.len(), seconds = reading.elapsed().as_secs_f64(), "read what was known before each outcome");
+    let fitting = std::time::Instant::now();
     // Fitting is CPU work: it runs off the async workers.
     let trained = tokio::task::spawn_blocking(move || train(&examples, &config))
         .await
@@ -246,6 +247,7 @@ async fn work(core: &Core, row: &scoring_model::Model) -> AppResult<(Trained, u6
             message: format!("the model could not be fitted: {}", e.0),
             existing_id: None,
         })?;
+    tracing::info!(model = %row.id, seconds = fitting.elapsed().as_secs_f64(), "encoded, fitted and calibrated");
     for note in trained.notes.iter().take(50) {
         tracing::info!(model = %row.id, "{note}");
     }
