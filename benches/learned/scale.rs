@@ -81,5 +81,9 @@ pub async fn run(leads: usize) {
         "trained on {} labelled leads in {took:.1?}: status {:?}, metrics {:?}",
         done.labelled_leads, done.status, done.metrics
     );
+    // The activation rescores every lead in the background: stop it before
+    // the database goes.
+    core.tasks().shutdown(Duration::from_secs(5)).await;
+    db.close().await.ok();
     scratch.drop_database().await;
 }
