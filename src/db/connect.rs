@@ -24,6 +24,16 @@ fn connect_options(settings: &Settings) -> ConnectOptions {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_secs.max(1)))
         .sqlx_logging(false);
+    if dialect == Dialect::Postgres {
+        // A statement outliving any request it could serve is a runaway:
+        // the server cancels it instead of keeping a pooled connection busy
+        // after the request timed out and dropped it (seen: a bad plan held
+        // every connection for minutes, and every later request failed).
+        let limit = format!("{}s", settings.request_timeout().as_secs());
+        options.map_sqlx_postgres_opts(move |opts| {
+            opts.options([("statement_timeout", limit.as_str())])
+        });
+    }
     dialect.tune(options)
 }
 

@@ -3,6 +3,7 @@
 //!
 //! | concern | PostgreSQL | SQLite |
 //! |---|---|---|
+//! | TLS | off on a loopback address unless the URL or `PGSSLMODE` asks for it (sqlx sets no `TCP_NODELAY`: a statement over 16 KiB spans two TLS records and waits 40 ms for a delayed ACK) | none |
 //! | pool | 10 connections by default | exactly one (one writer; more is refused at start-up) |
 //! | write transactions | `BEGIN` (row locks order writers) | `BEGIN IMMEDIATE`: the write lock at BEGIN, waiting up to [`SQLITE_BUSY_TIMEOUT`] for another process |
 //! | row locks | `FOR NO KEY UPDATE` (`SKIP LOCKED` for batch walks) | none: the write lock taken at BEGIN already serialises writers |
@@ -32,6 +33,16 @@ use crate::events::{listener::CHANNEL, Event};
 /// How long a SQLite statement waits for another writer before giving up
 /// with DATABASE_UNAVAILABLE (and `retryAfter`).
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// A host name that never leaves the machine (or a Unix socket directory).
+fn is_loopback(host: &str) -> bool {
+    host.starts_with('/')
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Concurrent batch walks on PostgreSQL (this machine class has 2 cores).
 const POSTGRES_WALKERS: usize = 2;
 
@@ -74,6 +85,17 @@ impl Dialect {
 
     /// Backend-specific connection options.
     pub fn tune(self, mut options: ConnectOptions) -> ConnectOptions {
+        let tls_asked = options.get_url().to_ascii_lowercase().contains("sslmode=")
+            || std::env::var_os("PGSSLMODE").is_some();
+        if self == Self::Postgres && !tls_asked {
+            options.map_sqlx_postgres_opts(|opts| {
+                if is_loopback(opts.get_host()) {
+                    opts.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+                } else {
+                    opts
+                }
+            });
+        }
         if self == Self::Sqlite {
             options.map_sqlx_sqlite_opts(|opts| {
                 opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
