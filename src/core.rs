@@ -4,14 +4,17 @@
 //! settings, the sign-in configuration and the background tasks, so a
 //! service needs only the core and the [`Actor`](crate::auth::Actor).
 use std::{
-    sync::{Arc, RwLock},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, RwLock,
+    },
     time::{Duration, Instant},
 };
 
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::AuthConfig,
+    auth::{cache::AccessCache, AuthConfig},
     db::{Dialect, UnitOfWork},
     error::AppResult,
     events::{listener, Bus},
@@ -71,10 +74,17 @@ struct Inner {
     auth: AuthConfig,
     tasks: Tasks,
     basis: BasisCache,
+    access: AccessCache,
+    statements: Arc<AtomicU64>,
 }
 
 impl Core {
-    pub fn new(db: DatabaseConnection, scoring: ScoringSettings, auth: AuthConfig) -> Self {
+    pub fn new(mut db: DatabaseConnection, scoring: ScoringSettings, auth: AuthConfig) -> Self {
+        let statements = Arc::new(AtomicU64::new(0));
+        let counted = statements.clone();
+        db.set_metric_callback(move |_| {
+            counted.fetch_add(1, Ordering::Relaxed);
+        });
         Self(Arc::new(Inner {
             dialect: Dialect::of(&db),
             db,
@@ -83,6 +93,8 @@ impl Core {
             auth,
             tasks: Tasks::default(),
             basis: BasisCache::default(),
+            access: AccessCache::default(),
+            statements,
         }))
     }
 
@@ -116,6 +128,17 @@ impl Core {
 
     pub fn basis(&self) -> &BasisCache {
         &self.0.basis
+    }
+
+    /// SQL statements run since start (health figures; benchmarks and
+    /// N+1 tests divide it by requests).
+    pub fn statements(&self) -> &Arc<AtomicU64> {
+        &self.0.statements
+    }
+
+    /// Who may act, as last read; see [`AccessCache`].
+    pub fn access(&self) -> &AccessCache {
+        &self.0.access
     }
 
     /// Starts a unit of work: a write transaction whose events leave at commit.

@@ -1,5 +1,6 @@
 //! Who is asking: passwords, tokens and the [`Actor`] every service takes.
 pub mod actor;
+pub mod cache;
 pub mod password;
 pub mod token;
 

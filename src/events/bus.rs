@@ -235,6 +235,7 @@ impl Drop for Outlet {
 pub struct Bus {
     topics: Arc<Mutex<HashMap<Topic, Vec<Outlet>>>>,
     dispatched: Arc<AtomicU64>,
+    access: Arc<AtomicU64>,
 }
 
 impl Bus {
@@ -261,9 +262,26 @@ impl Bus {
         self.topics.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Moves on with every access change this instance hears of, and with
+    /// every gap (one may hide an access change): whatever was read about
+    /// who may act before a move is stale after it.
+    pub fn access_generation(&self) -> u64 {
+        self.access.load(Ordering::Acquire)
+    }
+
+    /// Marks what was read about who may act as stale: on hearing an
+    /// access change, and at once when this instance commits one (before
+    /// PostgreSQL's notification comes back).
+    pub fn access_changed(&self) {
+        self.access.fetch_add(1, Ordering::AcqRel);
+    }
+
     /// Hands `event` to its topic's subscribers, dropping those that are
     /// gone or full.
     pub fn dispatch(&self, event: Event) {
+        if matches!(event, Event::AccessChanged { .. }) {
+            self.access_changed();
+        }
         let topic = event.topic();
         let delivery = Delivery {
             seq: self.dispatched.fetch_add(1, Ordering::Relaxed),
@@ -281,6 +299,7 @@ impl Bus {
 
     /// Tells every subscriber that events may have been missed.
     pub fn signal_gap(&self) {
+        self.access_changed();
         let mut topics = self.lock();
         for outlets in topics.values_mut() {
             outlets.retain(|outlet| !outlet.is_gone());

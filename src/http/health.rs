@@ -50,6 +50,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "uptimeSecs": state.started.elapsed().as_secs(),
         "database": database,
         "pool": pool,
+        "statements": state.core.statements().load(std::sync::atomic::Ordering::Relaxed),
     });
     (status, Json(body))
 }

@@ -490,3 +490,70 @@ async fn wrong_current_passwords_are_throttled_like_failed_sign_ins() {
 
     assert_eq!(error_code(&right), "TOO_MANY_REQUESTS");
 }
+
+/// A signed-in request re-checks its token against what the server
+/// remembers; another replica's deactivation, logout or password change
+/// must reach that memory through the event listener, not wait it out.
+#[tokio::test]
+#[cfg_attr(not(lane_postgres), ignore = "replicas share a PostgreSQL database")]
+async fn access_ended_on_one_replica_ends_at_once_on_another_that_remembered_it() {
+    let app = spawn_app().await;
+    let (other_port, _other) = app.replica().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let client = reqwest::Client::new();
+    let me_on_other = |token: String| {
+        let client = client.clone();
+        async move {
+            client
+                .post(format!("http://127.0.0.1:{other_port}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": ME }))
+                .send()
+                .await
+                .expect("sent")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        }
+    };
+    // Twice, so the second answer comes from what the replica remembers.
+    assert_ok(&me_on_other(rep.access.clone()).await);
+    assert_ok(&me_on_other(rep.access.clone()).await);
+
+    let started = Instant::now();
+    let body = app
+        .gql(
+            "mutation($id: ID!) { deactivateUser(id: $id) { isActive } }",
+            json!({ "id": rep.user_id }),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(body["data"]["deactivateUser"]["isActive"], false);
+    loop {
+        let answer = me_on_other(rep.access.clone()).await;
+        if error_code(&answer) == "UNAUTHENTICATED" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the replica still let the deactivated rep in: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn logout_ends_a_remembered_access_token_on_the_next_request() {
+    let app = spawn_app().await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    assert_ok(&app.gql(ME, json!({}), Some(&rep.access)).await);
+    assert_ok(&app.gql(ME, json!({}), Some(&rep.access)).await);
+
+    assert_ok(&app.gql(LOGOUT, json!({ "t": rep.refresh }), None).await);
+
+    assert_eq!(
+        error_code(&app.gql(ME, json!({}), Some(&rep.access)).await),
+        "UNAUTHENTICATED"
+    );
+}

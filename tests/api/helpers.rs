@@ -1,9 +1,6 @@
 use std::{
     net::SocketAddr,
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc,
-    },
+    sync::{atomic::AtomicU64, Arc},
     time::Duration,
 };
 
@@ -62,20 +59,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn(configure, None).await
+    spawn(configure).await
 }
 
 /// An app whose every SQL statement is counted, for N+1 tests.
-pub async fn spawn_app_counting() -> (TestApp, Arc<AtomicUsize>) {
-    let counter = Arc::new(AtomicUsize::new(0));
-    let app = spawn(|_| {}, Some(counter.clone())).await;
+pub async fn spawn_app_counting() -> (TestApp, Arc<AtomicU64>) {
+    let app = spawn(|_| {}).await;
+    let counter = app.core.statements().clone();
     (app, counter)
 }
 
-async fn spawn(
-    configure: impl FnOnce(&mut Settings),
-    counter: Option<Arc<AtomicUsize>>,
-) -> TestApp {
+async fn spawn(configure: impl FnOnce(&mut Settings)) -> TestApp {
     // Server logs only when asked for: RUST_LOG=info cargo test -- --nocapture
     if std::env::var_os("RUST_LOG").is_some() {
         leadscore::telemetry::init(leadscore::config::LogFormat::Pretty);
@@ -83,14 +77,9 @@ async fn spawn(
     let test_db = TestDb::new().await;
     let mut settings = test_settings(&test_db.url);
     configure(&mut settings);
-    let mut db = leadscore::app::connect(&settings, true)
+    let db = leadscore::app::connect(&settings, true)
         .await
         .expect("database connects");
-    if let Some(counter) = counter {
-        db.set_metric_callback(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
-    }
     let app = Application::with_connection(settings, db)
         .await
         .expect("application starts");

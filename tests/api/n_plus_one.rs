@@ -68,6 +68,12 @@ async fn a_page_of_50_leads_with_relations_costs_the_same_statements_as_a_page_o
         }
     }
 
+    // Signed in once before counting: later requests re-check the token
+    // from what the server remembers (until an access change).
+    assert_ok(
+        &app.gql("{ me { id } }", json!({}), Some(&manager.access))
+            .await,
+    );
     statements.store(0, Ordering::SeqCst);
     let small = app
         .gql(PAGE, json!({ "n": 5 }), Some(&manager.access))

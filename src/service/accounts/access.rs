@@ -36,7 +36,9 @@ async fn current_user(
 }
 
 /// Turns a bearer token into an [`Actor`]: the token verifies, the user is
-/// active, the token version is current and the session is not revoked.
+/// active, the token version is current and the session is not revoked
+/// (read from the database, or remembered since the last access change:
+/// see [`AccessCache`](crate::auth::cache::AccessCache)).
 pub async fn authenticate(core: &Core, bearer: &str) -> AppResult<Actor> {
     let invalid = || {
         AppError::Unauthenticated(
@@ -44,11 +46,21 @@ pub async fn authenticate(core: &Core, bearer: &str) -> AppResult<Actor> {
         )
     };
     let claims = core.auth().keys.verify(bearer).ok_or_else(invalid)?;
+    let generation = core.bus().access_generation();
+    if let Some(actor) = core
+        .access()
+        .get(claims.sub, claims.sid, claims.ver, generation)
+    {
+        return Ok(actor);
+    }
     let user = current_user(core, claims.sub, Some(claims.sid))
         .await?
         .filter(|u| u.token_version == claims.ver)
         .ok_or_else(invalid)?;
-    Ok(Actor::from_user(&user, Some(claims.sid)))
+    let actor = Actor::from_user(&user, Some(claims.sid));
+    core.access()
+        .put(claims.sid, claims.ver, generation, &actor);
+    Ok(actor)
 }
 
 /// Whether `actor` (verified earlier, on a long-lived connection) may still
