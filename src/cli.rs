@@ -219,6 +219,16 @@ async fn rescore(settings: &Settings, all: bool) -> Result<(), String> {
         .await
         .map_err(describe)?;
     eprintln!("\nrescored {done} leads in {:.1?}", started.elapsed());
+    if done > 0 {
+        // A bulk rewrite leaves the planner's statistics behind until
+        // autovacuum catches up; planned on them, reading a page of scores
+        // took 30 ms instead of 0.3.
+        use sea_orm::ConnectionTrait;
+        core.db()
+            .execute_unprepared("ANALYZE")
+            .await
+            .map_err(|e| describe(e.into()))?;
+    }
     Ok(())
 }
 

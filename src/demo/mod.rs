@@ -5,7 +5,7 @@
 mod data;
 
 use chrono::{Duration, Utc};
-use sea_orm::{EntityTrait, PaginatorTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -231,6 +231,9 @@ pub async fn seed(core: &Core, production: bool, leads: usize) -> AppResult<Outc
     }
     batch.flush(txn).await?;
     uow.commit().await?;
+    // Fresh statistics: planned with none, a rep's lead list took minutes
+    // on 100k leads until autovacuum caught up.
+    core.db().execute_unprepared("ANALYZE").await?;
     // Small demos are scored now so the API shows scores at once; a large
     // benchmark set is left to `leadscore rescore` (or the sweep).
     if count <= SCORE_AT_SEED {

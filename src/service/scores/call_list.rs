@@ -46,7 +46,8 @@ pub async fn prioritized(
         ));
     }
     let mut query = find_visible(actor).filter(lead::Column::PriorityTier.is_not_null());
-    if let Some(id) = assignee {
+    // A rep's own leads are what visibility already selects.
+    if let Some(id) = assignee.filter(|_| actor.is_manager_or_admin()) {
         query = query.filter(actively_assigned_to(id));
     }
     let leads = query
