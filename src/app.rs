@@ -91,9 +91,15 @@ pub async fn connect(
     }
     let db = db::connect(settings).await?;
     if migrate {
-        Migrator::up(&db, None)
+        let failed =
+            |err: sea_orm::DbErr| StartupError(format!("applying migrations failed: {err}"));
+        let unlimited = db::for_migrations(settings).await.map_err(failed)?;
+        Migrator::up(unlimited.as_ref().unwrap_or(&db), None)
             .await
-            .map_err(|err| StartupError(format!("applying migrations failed: {err}")))?;
+            .map_err(failed)?;
+        if let Some(unlimited) = unlimited {
+            unlimited.close().await.ok();
+        }
     }
     Ok(db)
 }

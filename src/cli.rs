@@ -233,8 +233,11 @@ async fn rescore(settings: &Settings, all: bool) -> Result<(), String> {
 }
 
 async fn migrate(settings: &Settings, action: MigrateAction) -> Result<(), String> {
-    let db = app::connect(settings, false).await.map_err(|e| e.0)?;
+    let pooled = app::connect(settings, false).await.map_err(|e| e.0)?;
     let failed = |e: sea_orm::DbErr| format!("migration failed: {e}");
+    // Without the request's statement timeout on PostgreSQL.
+    let unlimited = crate::db::for_migrations(settings).await.map_err(failed)?;
+    let db = unlimited.unwrap_or(pooled);
     match action {
         MigrateAction::Up => Migrator::up(&db, None).await.map_err(failed)?,
         MigrateAction::Down { n } => Migrator::down(&db, Some(n.unwrap_or(1))).await.map_err(failed)?,

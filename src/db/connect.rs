@@ -1,7 +1,7 @@
 //! Connecting: pool options, start-up retries, pool figures for health.
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 use serde::Serialize;
 
 use super::{
@@ -11,6 +11,10 @@ use super::{
 use crate::config::Settings;
 
 fn connect_options(settings: &Settings) -> ConnectOptions {
+    limited_options(settings, true)
+}
+
+fn limited_options(settings: &Settings, statement_limit: bool) -> ConnectOptions {
     let dialect = Dialect::of_url(settings.database_url());
     let mut options = ConnectOptions::new(settings.database_url().to_string());
     options
@@ -24,17 +28,12 @@ fn connect_options(settings: &Settings) -> ConnectOptions {
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(settings.db_acquire_timeout_secs.max(1)))
         .sqlx_logging(false);
-    if dialect == Dialect::Postgres {
-        // A statement outliving any request it could serve is a runaway:
-        // the server cancels it instead of keeping a pooled connection busy
-        // after the request timed out and dropped it (seen: a bad plan held
-        // every connection for minutes, and every later request failed).
-        let limit = format!("{}s", settings.request_timeout().as_secs());
-        options.map_sqlx_postgres_opts(move |opts| {
-            opts.options([("statement_timeout", limit.as_str())])
-        });
-    }
-    dialect.tune(options)
+    // A statement outliving any request it could serve is a runaway: the
+    // server cancels it instead of keeping a pooled connection busy after
+    // the request timed out and dropped it (seen: a bad plan held every
+    // connection for minutes, and every later request failed).
+    let statement_timeout = statement_limit.then(|| settings.request_timeout());
+    dialect.tune(options, statement_timeout)
 }
 
 /// Connects, retrying transient failures with exponential backoff; gives up
@@ -79,6 +78,19 @@ async fn try_connect(
         .await
         .map_err(|err| classify(target, &err))?;
     Ok(db)
+}
+
+/// On PostgreSQL, one connection without the request's statement timeout,
+/// for migrations: building an index on a large table may rightly take
+/// longer than any request. On SQLite, none: migrations must share the one
+/// writer connection.
+pub async fn for_migrations(settings: &Settings) -> Result<Option<DatabaseConnection>, DbErr> {
+    if Dialect::of_url(settings.database_url()) != Dialect::Postgres {
+        return Ok(None);
+    }
+    let mut options = limited_options(settings, false);
+    options.max_connections(1).min_connections(0);
+    Database::connect(options).await.map(Some)
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -84,15 +84,24 @@ impl Dialect {
     }
 
     /// Backend-specific connection options.
-    pub fn tune(self, mut options: ConnectOptions) -> ConnectOptions {
+    /// `statement_timeout`: PostgreSQL cancels a statement running longer.
+    pub fn tune(
+        self,
+        mut options: ConnectOptions,
+        statement_timeout: Option<Duration>,
+    ) -> ConnectOptions {
         let tls_asked = options.get_url().to_ascii_lowercase().contains("sslmode=")
             || std::env::var_os("PGSSLMODE").is_some();
-        if self == Self::Postgres && !tls_asked {
-            options.map_sqlx_postgres_opts(|opts| {
-                if is_loopback(opts.get_host()) {
-                    opts.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
-                } else {
-                    opts
+        if self == Self::Postgres {
+            // One closure: sea-orm keeps only the last one given.
+            let timeout = statement_timeout.map(|t| format!("{}ms", t.as_millis()));
+            options.map_sqlx_postgres_opts(move |mut opts| {
+                if !tls_asked && is_loopback(opts.get_host()) {
+                    opts = opts.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable);
+                }
+                match &timeout {
+                    Some(t) => opts.options([("statement_timeout", t.as_str())]),
+                    None => opts,
                 }
             });
         }
