@@ -10,7 +10,8 @@
 //! 200 and no `errors`), and prints requests per second, p50/p99 latency and
 //! SQL statements per request (from `/health.json`). On PostgreSQL it then
 //! runs pgbench on the call list's SQL with its assignee join, in the same
-//! run, as the reference rate. Finally a slow search runs while the call
+//! run, as the reference rate. The server logs at `warn` unless
+//! `BENCH_SERVER_LOG` gives its `RUST_LOG` (its own default is `info`). Finally a slow search runs while the call
 //! list is driven, and every failure is counted.
 use std::{
     process::{Child, Command, Stdio},
@@ -199,7 +200,10 @@ async fn start(url: &str) -> Server {
         .env("DATABASE_URL", url)
         .env("SECRET_KEY", SECRET_KEY)
         .env("LEADSCORE_BIND", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .env("SCORE_SWEEP_INTERVAL_SECS", "0")
         .env("MODEL_RETRAIN_INTERVAL_HOURS", "0")
         .stdout(Stdio::null())

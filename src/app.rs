@@ -116,7 +116,11 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let core = core(&settings, db).await?;
         let settings = Arc::new(settings);
-        let schema = build_schema(core.clone(), settings.introspection_enabled());
+        let schema = build_schema(
+            core.clone(),
+            settings.introspection_enabled(),
+            settings.graphql_field_spans,
+        );
         let threads = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .clamp(2, 8);

@@ -169,6 +169,11 @@ pub struct Settings {
     #[arg(long, env = "ENABLE_INTROSPECTION", action = clap::ArgAction::Set, global = true)]
     pub enable_introspection: Option<bool>,
 
+    /// A tracing span per resolved GraphQL field: for diagnosing one slow
+    /// query, not for production (a 50-lead page resolves ~500 fields).
+    #[arg(long, env = "GRAPHQL_FIELD_SPANS", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub graphql_field_spans: bool,
+
     /// Take the client IP for login throttling from `X-Forwarded-For` (only behind a proxy you run).
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_forwarded_for: bool,
@@ -232,6 +237,7 @@ impl Settings {
             shutdown_grace_secs: 20,
             enable_graphiql: None,
             enable_introspection: None,
+            graphql_field_spans: false,
             trust_forwarded_for: false,
             log_format: LogFormat::Pretty,
             score_sweep_interval_secs: 300,

@@ -80,12 +80,15 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
     .limit_directives(MAX_DIRECTIVES)
-    .extension(Tracing)
     .extension(admission::ValidateOnly)
 }
 
-pub fn build_schema(core: Core, introspection: bool) -> AppSchema {
-    let builder = schema_builder().data(core);
+/// `field_spans`: a tracing span per resolved field (`GRAPHQL_FIELD_SPANS`).
+pub fn build_schema(core: Core, introspection: bool, field_spans: bool) -> AppSchema {
+    let mut builder = schema_builder().data(core);
+    if field_spans {
+        builder = builder.extension(Tracing);
+    }
     if introspection {
         builder.finish()
     } else {
