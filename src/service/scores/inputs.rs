@@ -4,7 +4,9 @@
 use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    sea_query::SimpleExpr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -91,6 +93,31 @@ fn newest<T>(by_lead: &mut HashMap<Uuid, Vec<T>>, max: usize, at: impl Fn(&T) ->
     }
 }
 
+/// Lead, kind, time and metadata of one engagement event.
+pub type EventRow = (Uuid, String, DateTime<Utc>, serde_json::Value);
+
+/// The events of the leads `ids` whose time `when` keeps, in one statement:
+/// what scoring (a recent horizon) and training (before each outcome) read.
+pub async fn event_rows<C: ConnectionTrait>(
+    conn: &C,
+    ids: &[Uuid],
+    when: SimpleExpr,
+) -> AppResult<Vec<EventRow>> {
+    Ok(engagement_event::Entity::find()
+        .select_only()
+        .columns([
+            engagement_event::Column::LeadId,
+            engagement_event::Column::EventType,
+            engagement_event::Column::OccurredAt,
+            engagement_event::Column::Metadata,
+        ])
+        .filter(engagement_event::Column::LeadId.is_in(ids.iter().copied()))
+        .filter(when)
+        .into_tuple()
+        .all(conn)
+        .await?)
+}
+
 /// Reads the inputs of the leads `ids` at `now`.
 pub async fn gather<C: ConnectionTrait>(
     conn: &C,
@@ -98,20 +125,7 @@ pub async fn gather<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> AppResult<Gathered> {
     let since = now - Duration::days(HORIZON_DAYS);
-    let event_rows: Vec<(Uuid, String, DateTime<Utc>, serde_json::Value)> =
-        engagement_event::Entity::find()
-            .select_only()
-            .columns([
-                engagement_event::Column::LeadId,
-                engagement_event::Column::EventType,
-                engagement_event::Column::OccurredAt,
-                engagement_event::Column::Metadata,
-            ])
-            .filter(engagement_event::Column::LeadId.is_in(ids.iter().copied()))
-            .filter(engagement_event::Column::OccurredAt.gte(since))
-            .into_tuple()
-            .all(conn)
-            .await?;
+    let event_rows = event_rows(conn, ids, engagement_event::Column::OccurredAt.gte(since)).await?;
     let mut events: HashMap<Uuid, Vec<scoring::Event>> = HashMap::new();
     let mut texts: HashMap<Uuid, Vec<Text>> = HashMap::new();
     for (lead_id, event_type, at, metadata) in event_rows {

@@ -18,6 +18,7 @@ use crate::{
     error::AppResult,
     learning::{LeadHistory, Logged, Profile, Touch},
     scoring::{EventKind, InventoryItem, Text, TextSource},
+    service::scores::inputs::event_rows,
 };
 
 /// Per lead, at most this many of its newest events are read.
@@ -61,19 +62,7 @@ pub async fn histories<C: ConnectionTrait>(
 
     let mut events: HashMap<Uuid, Vec<Touch>> = HashMap::new();
     let mut texts: HashMap<Uuid, Vec<Text>> = HashMap::new();
-    let rows: Vec<(Uuid, String, DateTime<Utc>, Value)> = engagement_event::Entity::find()
-        .select_only()
-        .columns([
-            engagement_event::Column::LeadId,
-            engagement_event::Column::EventType,
-            engagement_event::Column::OccurredAt,
-            engagement_event::Column::Metadata,
-        ])
-        .filter(engagement_event::Column::LeadId.is_in(ids.iter().copied()))
-        .filter(engagement_event::Column::OccurredAt.lt(latest))
-        .into_tuple()
-        .all(conn)
-        .await?;
+    let rows = event_rows(conn, &ids, engagement_event::Column::OccurredAt.lt(latest)).await?;
     for (lead_id, kind, at, metadata) in rows {
         let Some(kind) = EventKind::parse(&kind).filter(|_| before(&lead_id, at)) else {
             continue;
