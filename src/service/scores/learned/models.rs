@@ -12,6 +12,7 @@ use super::basis::loaded;
 use crate::{
     auth::Actor,
     core::Core,
+    db::UnitOfWork,
     entity::scoring_model::{self, Column, ModelStatus},
     error::{AppError, AppResult},
     service::{
@@ -55,21 +56,26 @@ pub async fn get(core: &Core, actor: &Actor, id: Uuid) -> AppResult<scoring_mode
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, model = %id))]
 pub async fn activate(core: &Core, actor: &Actor, id: Uuid) -> AppResult<scoring_model::Model> {
     actor.person()?.require_admin()?;
-    let model = activate_unchecked(core, actor, id).await?;
-    Ok(model)
-}
-
-/// [`activate`] without the role check, for training's automatic activation.
-pub(super) async fn activate_unchecked(
-    core: &Core,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<scoring_model::Model> {
     let uow = core.begin().await?;
     let row = scoring_model::Entity::find_by_id(id)
         .one(uow.conn())
         .await?
         .ok_or(AppError::NotFound("scoring model"))?;
+    if row.status == ModelStatus::Active {
+        return Ok(row);
+    }
+    let row = make_active(&uow, actor, row).await?;
+    uow.commit().await?;
+    activated(core).await?;
+    Ok(row)
+}
+
+/// Within `uow`: `row` becomes the active model, the one before it retired.
+pub(super) async fn make_active(
+    uow: &UnitOfWork,
+    actor: &Actor,
+    row: scoring_model::Model,
+) -> AppResult<scoring_model::Model> {
     match row.status {
         ModelStatus::Active => return Ok(row),
         ModelStatus::Ready | ModelStatus::Retired => {}
@@ -108,9 +114,13 @@ pub(super) async fn activate_unchecked(
         json!({ "version": row.version }),
     )
     .await?;
-    uow.commit().await?;
+    Ok(row)
+}
+
+/// After a model's activation committed.
+pub(super) async fn activated(core: &Core) -> AppResult<()> {
     core.basis().clear();
     // Every lead's score moves to the new model's.
     jobs::start(core, &Actor::operator(), LeadFilter::default()).await?;
-    Ok(row)
+    Ok(())
 }

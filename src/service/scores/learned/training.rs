@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{
     basis::PARAMS_FORMAT,
     history::histories,
-    models::activate_unchecked,
+    models::{activated, make_active},
     outcomes::{self, Outcome},
 };
 use crate::{
@@ -305,23 +305,31 @@ async fn store(
         format: PARAMS_FORMAT,
         model: params,
     }));
-    let ready = ready.update(core.db()).await?;
+    // READY and the activation commit together: nobody sees a model that
+    // will be active a moment later as merely ready.
+    let uow = core.begin().await?;
+    let ready = ready.update(uow.conn()).await?;
     tracing::info!(
         model = %ready.id, version = ready.version, auc = m.auc, rules_auc = trained.rules_auc,
         calibration_error = m.calibration_error, holdout = m.holdout, "model trained"
     );
     let active = scoring_model::Entity::find()
         .filter(Column::Status.eq(ModelStatus::Active))
-        .one(core.db())
+        .one(uow.conn())
         .await?;
     let bar = match &active {
         Some(active) => active.metrics.map_or(0.5, |a| a.auc),
         None => trained.rules_auc,
     };
-    if m.auc > bar {
-        activate_unchecked(core, &Actor::operator(), ready.id).await?;
+    let activate = m.auc > bar;
+    if activate {
+        make_active(&uow, &Actor::operator(), ready).await?;
     } else {
         tracing::info!(model = %ready.id, auc = m.auc, bar, "the new model does not beat what scores now: left inactive");
+    }
+    uow.commit().await?;
+    if activate {
+        activated(core).await?;
     }
     Ok(())
 }
