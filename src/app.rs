@@ -71,7 +71,10 @@ pub async fn core(settings: &Settings, db: DatabaseConnection) -> Result<Core, S
         retrain_interval: (settings.model_retrain_interval_hours > 0)
             .then(|| Duration::from_secs(settings.model_retrain_interval_hours * 3600)),
     };
-    Ok(Core::new(db, scoring, auth))
+    let readers = db::connect_readers(settings)
+        .await
+        .map_err(|err| StartupError(format!("cannot open the SQLite read connections: {err}")))?;
+    Ok(Core::new(db, readers, scoring, auth))
 }
 
 /// Connects and, unless told not to, applies pending migrations.

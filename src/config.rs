@@ -125,6 +125,11 @@ pub struct Settings {
     #[arg(long, env = "DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
 
+    /// SQLite: read-only connections beside the one writer, for reads
+    /// outside a transaction (WAL lets them run alongside it).
+    #[arg(long, env = "SQLITE_READERS", default_value_t = 4, global = true)]
+    pub sqlite_readers: u32,
+
     #[arg(long, env = "DB_MIN_CONNECTIONS", default_value_t = 0, global = true)]
     pub db_min_connections: u32,
 
@@ -226,6 +231,7 @@ impl Settings {
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
             db_max_connections: None,
+            sqlite_readers: 4,
             db_min_connections: 0,
             db_acquire_timeout_secs: 5,
             db_connect_retries: 6,
@@ -343,6 +349,9 @@ impl Settings {
                  Leave DB_MAX_CONNECTIONS unset (or 1) on SQLite, or use PostgreSQL to scale.",
                 self.db_max_connections.unwrap_or_default()
             ));
+        }
+        if !(1..=64).contains(&self.sqlite_readers) {
+            return Err("SQLITE_READERS must be from 1 to 64".into());
         }
         if self.max_connections == 0 || self.max_connections > 1_000_000 {
             return Err("MAX_CONNECTIONS must be from 1 to 1000000".into());

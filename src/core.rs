@@ -68,6 +68,7 @@ pub struct Core(Arc<Inner>);
 
 struct Inner {
     db: DatabaseConnection,
+    readers: Option<DatabaseConnection>,
     dialect: Dialect,
     bus: Bus,
     scoring: ScoringSettings,
@@ -79,15 +80,25 @@ struct Inner {
 }
 
 impl Core {
-    pub fn new(mut db: DatabaseConnection, scoring: ScoringSettings, auth: AuthConfig) -> Self {
+    /// `readers`: on SQLite, read-only connections beside the one writer
+    /// (see [`Core::reads`]).
+    pub fn new(
+        mut db: DatabaseConnection,
+        mut readers: Option<DatabaseConnection>,
+        scoring: ScoringSettings,
+        auth: AuthConfig,
+    ) -> Self {
         let statements = Arc::new(AtomicU64::new(0));
-        let counted = statements.clone();
-        db.set_metric_callback(move |_| {
-            counted.fetch_add(1, Ordering::Relaxed);
-        });
+        for conn in std::iter::once(&mut db).chain(readers.as_mut()) {
+            let counted = statements.clone();
+            conn.set_metric_callback(move |_| {
+                counted.fetch_add(1, Ordering::Relaxed);
+            });
+        }
         Self(Arc::new(Inner {
             dialect: Dialect::of(&db),
             db,
+            readers,
             bus: Bus::default(),
             scoring,
             auth,
@@ -98,8 +109,19 @@ impl Core {
         }))
     }
 
+    /// The connection every write goes through (and reads that must see a
+    /// write of their own, or run next to one).
     pub fn db(&self) -> &DatabaseConnection {
         &self.0.db
+    }
+
+    /// For statements that only read, outside a unit of work. On SQLite a
+    /// pool of read-only connections: in WAL mode they read beside the one
+    /// writer and each other, so a long search holds up neither writes nor
+    /// other reads (with one connection for all, every request queued
+    /// behind it). On PostgreSQL the one pool.
+    pub fn reads(&self) -> &DatabaseConnection {
+        self.0.readers.as_ref().unwrap_or(&self.0.db)
     }
 
     pub fn dialect(&self) -> Dialect {

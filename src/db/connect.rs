@@ -80,6 +80,24 @@ async fn try_connect(
     Ok(db)
 }
 
+/// On SQLite with a file, a pool of read-only connections for
+/// [`Core::reads`](crate::core::Core::reads); none otherwise (PostgreSQL
+/// serves reads from its one pool; an in-memory database is private to
+/// its connection).
+pub async fn connect_readers(settings: &Settings) -> Result<Option<DatabaseConnection>, DbErr> {
+    if Dialect::of_url(settings.database_url()) != Dialect::Sqlite
+        || settings.sqlite_path().is_none()
+    {
+        return Ok(None);
+    }
+    let mut options = limited_options(settings, false);
+    options
+        .max_connections(settings.sqlite_readers.max(1))
+        .min_connections(0);
+    Dialect::read_only(&mut options);
+    Database::connect(options).await.map(Some)
+}
+
 /// On PostgreSQL, one connection without the request's statement timeout,
 /// for migrations: building an index on a large table may rightly take
 /// longer than any request. On SQLite, none: migrations must share the one

@@ -5,7 +5,9 @@ pub mod diagnose;
 pub mod dialect;
 mod unit_of_work;
 
-pub use connect::{connect, for_migrations, max_connections, pool_figures, PoolFigures};
+pub use connect::{
+    connect, connect_readers, for_migrations, max_connections, pool_figures, PoolFigures,
+};
 pub use diagnose::{diagnose_runtime, Diagnosis, FailureClass};
 pub use dialect::Dialect;
 pub use unit_of_work::UnitOfWork;

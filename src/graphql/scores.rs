@@ -28,8 +28,11 @@ impl ScoreSubscription {
         };
         let watch = streams::score_watch(reads, lead_id, events, shared_reads(ctx)).await?;
         Ok(watch.map(|item| {
-            item.map(|(score, insights)| LeadScore { score, insights })
-                .map_err(Into::into)
+            item.map(|(score, insights)| LeadScore {
+                score,
+                insights: Some(insights),
+            })
+            .map_err(Into::into)
         }))
     }
 }

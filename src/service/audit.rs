@@ -142,7 +142,7 @@ pub async fn list(
     use crate::entity::audit_log::Column;
 
     actor.person()?.require_admin()?;
-    let db = core.db();
+    let db = core.reads();
     let mut c = sea_orm::Condition::all();
     if let Some(action) = filter.action {
         c = c.add(Column::Action.eq(action));

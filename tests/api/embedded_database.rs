@@ -44,6 +44,46 @@ async fn a_pool_of_more_than_one_sqlite_connection_is_refused_at_start_up() {
 
 #[tokio::test]
 #[cfg_attr(lane_postgres, ignore = "SQLite lane only")]
+async fn reads_are_answered_while_the_one_writer_waits_for_a_lock() {
+    let app = spawn_app().await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+    app.create_lead(&manager.access, json!({ "lastName": "Before" }))
+        .await;
+    let mut other = SqliteConnection::connect(&app.test_db.url).await.unwrap();
+    other.execute("BEGIN IMMEDIATE").await.unwrap();
+    // The server's writer waits for the other process's lock...
+    let write = {
+        let (url, token) = (app.address.clone(), manager.access.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{url}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": "mutation { createLead(input: {firstName: \"A\", lastName: \"Waiting\"}) { id } }" }))
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // ...and reads do not queue behind it.
+    let read = app
+        .gql(
+            "{ leads(first: 5) { edges { node { lastName } } } }",
+            json!({}),
+            Some(&manager.access),
+        )
+        .await;
+    assert_ok(&read);
+    assert!(!write.is_finished(), "the write did not wait for the lock");
+    other.execute("COMMIT").await.unwrap();
+    assert_ok(&write.await.unwrap());
+}
+
+#[tokio::test]
+#[cfg_attr(lane_postgres, ignore = "SQLite lane only")]
 async fn a_write_waits_for_another_writer_then_reports_a_busy_database_clearly() {
     let app = spawn_app().await;
     let manager = app.signed_in("manager@example.com", Role::Manager).await;

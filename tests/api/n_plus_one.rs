@@ -106,3 +106,72 @@ async fn a_page_of_50_leads_with_relations_costs_the_same_statements_as_a_page_o
     );
     assert!(for_50 <= 12, "statements for 50 leads: {for_50}");
 }
+
+const CALL_LIST: &str = "{ prioritizedLeads(limit: 5) { rank lead { id fullName company assignee { fullName } } score { total classification insights { text } } talkingPoints } }";
+const SCORED_PAGE: &str = "{ leads(first: 50, orderBy: {field: SCORE, direction: DESC}) { edges { node { id fullName score { total classification } assignee { fullName } } } } }";
+const PLAIN_PAGE: &str = "{ leads(first: 50, orderBy: {field: SCORE, direction: DESC}) { edges { node { id fullName assignee { fullName } } } } }";
+
+#[tokio::test]
+async fn the_call_list_costs_two_statements_a_score_on_a_page_one_and_me_none() {
+    let (app, statements) = spawn_app_counting().await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    // Two stay unassigned: a lead without an assignee is an answer too,
+    // not a key to ask for again.
+    for i in 0..10 {
+        let lead = app
+            .create_lead(
+                &manager.access,
+                json!({ "firstName": "Lead", "lastName": format!("N{i}"), "email": format!("n{i}@example.com"),
+                        "budgetMin": 10_000, "budgetMax": 20_000 }),
+            )
+            .await;
+        if i < 8 {
+            assert_ok(&app.assign(&manager.access, &lead, &rep.user_id).await);
+        }
+    }
+    let token = Some(manager.access.as_str());
+    assert_ok(&app.gql("{ me { id } }", json!({}), token).await);
+
+    statements.store(0, Ordering::SeqCst);
+    let me = app.gql("{ me { id email } }", json!({}), token).await;
+    assert_ok(&me);
+    assert_eq!(
+        statements.swap(0, Ordering::SeqCst),
+        0,
+        "`me` read the database"
+    );
+
+    let list = app.gql(CALL_LIST, json!({}), token).await;
+    let for_list = statements.swap(0, Ordering::SeqCst);
+    assert_ok(&list);
+    let rows = list["data"]["prioritizedLeads"].as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    assert!(rows
+        .iter()
+        .all(|r| r["score"]["total"].is_number() && r["score"]["insights"].is_array()));
+    assert!(for_list <= 2, "statements for the call list: {for_list}");
+
+    let plain = app.gql(PLAIN_PAGE, json!({}), token).await;
+    let for_plain = statements.swap(0, Ordering::SeqCst);
+    let scored = app.gql(SCORED_PAGE, json!({}), token).await;
+    let for_scored = statements.swap(0, Ordering::SeqCst);
+    assert_ok(&plain);
+    assert_ok(&scored);
+    let edges = scored["data"]["leads"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 10);
+    assert!(edges
+        .iter()
+        .all(|e| e["node"]["score"]["total"].is_number()));
+    let assigned = edges
+        .iter()
+        .filter(|e| e["node"]["assignee"]["fullName"].is_string())
+        .count();
+    assert_eq!(assigned, 8);
+    println!("statements: call list {for_list}, page {for_plain}, with score {for_scored}");
+    assert_eq!(
+        for_scored,
+        for_plain + 1,
+        "a page's scores cost one statement"
+    );
+}

@@ -3,7 +3,7 @@ use leadscore::{
     entity::user::Role,
     error::AppError,
     service::{
-        crm::assignments::{self, Which},
+        crm::assignments,
         leads::{self, AssigneeFilter, LeadFilter, LeadOrder, LeadPageRequest, RawNewLead},
     },
 };
@@ -54,11 +54,20 @@ async fn a_rep_reaches_only_the_leads_assigned_to_them_by_any_read() {
     assert_eq!(leads::count(&core, &ana, &bens_filter).await.unwrap(), 0);
     // The page loaders see through the same rule.
     let all_ids = [anas.id, bens.id, nobodys.id];
-    let active = assignments::for_leads(&core, &ana, &all_ids, Which::Active)
+    let assigned = assignments::for_leads(&core, &ana, &all_ids).await.unwrap();
+    assert_eq!(
+        assigned.iter().map(|a| a.lead_id).collect::<Vec<_>>(),
+        vec![anas.id]
+    );
+    let assignees = assignments::assignees_of(&core, &manager, &all_ids)
+        .await
+        .unwrap();
+    assert_eq!(assignees.len(), 2, "Ana's and Ben's leads have an assignee");
+    let seen_by_ana = assignments::assignees_of(&core, &ana, &all_ids)
         .await
         .unwrap();
     assert_eq!(
-        active.iter().map(|a| a.lead_id).collect::<Vec<_>>(),
+        seen_by_ana.keys().copied().collect::<Vec<_>>(),
         vec![anas.id]
     );
 }

@@ -4,7 +4,7 @@
 //! | concern | PostgreSQL | SQLite |
 //! |---|---|---|
 //! | TLS | off on a loopback address unless the URL or `PGSSLMODE` asks for it (sqlx sets no `TCP_NODELAY`: a statement over 16 KiB spans two TLS records and waits 40 ms for a delayed ACK) | none |
-//! | pool | 10 connections by default | exactly one (one writer; more is refused at start-up) |
+//! | pool | 10 connections by default | exactly one writer; beside it `SQLITE_READERS` (default 4) read-only connections for reads outside a transaction |
 //! | write transactions | `BEGIN` (row locks order writers) | `BEGIN IMMEDIATE`: the write lock at BEGIN, waiting up to [`SQLITE_BUSY_TIMEOUT`] for another process |
 //! | row locks | `FOR NO KEY UPDATE` (`SKIP LOCKED` for batch walks) | none: the write lock taken at BEGIN already serialises writers |
 //! | concurrent batch walks | [`Dialect::walkers`] = 2 | 1 |
@@ -113,6 +113,17 @@ impl Dialect {
             });
         }
         options
+    }
+
+    /// Makes SQLite connections refuse to write (`query_only`): the read
+    /// pool beside the one writer.
+    pub fn read_only(options: &mut ConnectOptions) {
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .pragma("query_only", "ON")
+        });
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write

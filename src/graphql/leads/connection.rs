@@ -15,7 +15,8 @@ use crate::{
         context::ContextExt,
         cursor,
         loaders::{
-            ActiveAssignmentOf, ActivitiesOf, AssignmentsOf, HistoryOf, NotesOf, ScoreOf, UserId,
+            ActivitiesOf, AssigneeOf, AssignmentsOf, HistoryOf, InsightsOf, NotesOf, ScoreOf,
+            UserId,
         },
         paging,
         types::{Lead, LeadOrderInput},
@@ -124,10 +125,9 @@ async fn prime(ctx: &Context<'_>, page: &[lead::Model]) -> Result<()> {
         users.extend(page.iter().filter_map(|l| l.created_by));
     }
     if node.field("assignee").exists() {
-        let active = loaders
-            .load_many(ids.iter().copied().map(ActiveAssignmentOf))
+        loaders
+            .load_many(ids.iter().copied().map(AssigneeOf))
             .await?;
-        users.extend(active.values().map(|a| a.assignee_id));
     }
     if node.field("assignments").exists() {
         let all = loaders
@@ -145,7 +145,17 @@ async fn prime(ctx: &Context<'_>, page: &[lead::Model]) -> Result<()> {
         }
     }
     if node.field("score").exists() || node.field("insights").exists() {
-        loaders.load_many(ids.iter().copied().map(ScoreOf)).await?;
+        let current = loaders.load_many(ids.iter().copied().map(ScoreOf)).await?;
+        if node.field("score").field("insights").exists() || node.field("insights").exists() {
+            loaders
+                .load_many(
+                    current
+                        .values()
+                        .flatten()
+                        .map(|s| InsightsOf(s.lead_id, s.id)),
+                )
+                .await?;
+        }
     }
     for notes in node.field("notes").selection_fields() {
         if let Some(limit) = first_page(&notes)? {

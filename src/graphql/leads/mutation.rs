@@ -143,7 +143,10 @@ impl LeadMutation {
     async fn score_lead(&self, ctx: &Context<'_>, lead_id: ID) -> Result<LeadScore> {
         let lead_id = parse_id("leadId", &lead_id)?;
         let (score, insights) = scores::score_now(ctx.core(), ctx.actor()?, lead_id).await?;
-        Ok(LeadScore { score, insights })
+        Ok(LeadScore {
+            score,
+            insights: Some(insights),
+        })
     }
 
     /// Managers and admins; the assignee must be an active SALES_REP or

@@ -76,7 +76,7 @@ impl LeadQuery {
                 lead: Lead(p.lead),
                 score: LeadScore {
                     score: p.score,
-                    insights: p.insights,
+                    insights: Some(p.insights),
                 },
             })
             .collect())

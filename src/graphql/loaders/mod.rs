@@ -14,7 +14,8 @@ use async_graphql::dataloader::{DataLoader, HashMapCache};
 use uuid::Uuid;
 
 pub use relations::{
-    ActiveAssignmentOf, ActivitiesOf, AssignmentsOf, HistoryOf, LeadId, NotesOf, ScoreOf, UserId,
+    ActivitiesOf, AssigneeOf, AssignmentsOf, HistoryOf, InsightsOf, LeadId, NotesOf, ScoreOf,
+    UserId,
 };
 
 use crate::{

@@ -7,15 +7,11 @@ use uuid::Uuid;
 
 use super::{grouped, LoadError, Reads};
 use crate::{
-    entity::{assignment, lead, lead_activity, lead_note, lead_score, user},
+    entity::{assignment, lead, lead_activity, lead_insight, lead_note, lead_score, user},
     service::{
-        crm::{
-            activities,
-            assignments::{self, Which},
-            notes,
-        },
+        crm::{activities, assignments, notes},
         leads::visibility::find_visible,
-        scores::{self, Current},
+        scores,
     },
 };
 
@@ -25,9 +21,9 @@ pub struct UserId(pub Uuid);
 /// A lead the actor may see, by id.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LeadId(pub Uuid);
-/// A lead's ACTIVE assignment.
+/// The user of a lead's ACTIVE assignment.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ActiveAssignmentOf(pub Uuid);
+pub struct AssigneeOf(pub Uuid);
 /// Every assignment a lead has had, newest first.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AssignmentsOf(pub Uuid);
@@ -37,9 +33,12 @@ pub struct NotesOf(pub Uuid, pub u64);
 /// A lead's newest `n` activities.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ActivitiesOf(pub Uuid, pub u64);
-/// A lead's current score with its insights.
+/// A lead's current score.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ScoreOf(pub Uuid);
+/// The insights written with a score: its lead's id and its own.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InsightsOf(pub Uuid, pub Uuid);
 /// A lead's newest `n` scores.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HistoryOf(pub Uuid, pub u64);
@@ -52,7 +51,7 @@ impl Loader<UserId> for Reads {
         self.person()?;
         let users = user::Entity::find()
             .filter(user::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(self.core.db())
+            .all(self.core.reads())
             .await?;
         Ok(users.into_iter().map(|u| (UserId(u.id), u)).collect())
     }
@@ -66,26 +65,25 @@ impl Loader<LeadId> for Reads {
         let actor = self.person()?;
         let leads = find_visible(actor)
             .filter(lead::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(self.core.db())
+            .all(self.core.reads())
             .await?;
         Ok(leads.into_iter().map(|l| (LeadId(l.id), l)).collect())
     }
 }
 
-impl Loader<ActiveAssignmentOf> for Reads {
-    type Value = assignment::Model;
+/// Every key gets an answer, `None` included: a key missing from the map
+/// is not cached, and each field resolver would ask for it again.
+impl Loader<AssigneeOf> for Reads {
+    type Value = Option<user::Model>;
     type Error = LoadError;
 
     async fn load(
         &self,
-        keys: &[ActiveAssignmentOf],
-    ) -> Result<HashMap<ActiveAssignmentOf, assignment::Model>, LoadError> {
+        keys: &[AssigneeOf],
+    ) -> Result<HashMap<AssigneeOf, Option<user::Model>>, LoadError> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = assignments::for_leads(&self.core, self.person()?, &ids, Which::Active).await?;
-        Ok(rows
-            .into_iter()
-            .map(|a| (ActiveAssignmentOf(a.lead_id), a))
-            .collect())
+        let mut found = assignments::assignees_of(&self.core, self.person()?, &ids).await?;
+        Ok(keys.iter().map(|k| (*k, found.remove(&k.0))).collect())
     }
 }
 
@@ -98,7 +96,7 @@ impl Loader<AssignmentsOf> for Reads {
         keys: &[AssignmentsOf],
     ) -> Result<HashMap<AssignmentsOf, Vec<assignment::Model>>, LoadError> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = assignments::for_leads(&self.core, self.person()?, &ids, Which::All).await?;
+        let rows = assignments::for_leads(&self.core, self.person()?, &ids).await?;
         Ok(grouped(keys, rows, |a| a.lead_id, |k| k.0))
     }
 }
@@ -149,16 +147,35 @@ impl Loader<ActivitiesOf> for Reads {
     }
 }
 
+/// `None` for a lead not scored (or not visible), cached like the rest.
 impl Loader<ScoreOf> for Reads {
-    type Value = Current;
+    type Value = Option<lead_score::Model>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[ScoreOf]) -> Result<HashMap<ScoreOf, Current>, LoadError> {
+    async fn load(
+        &self,
+        keys: &[ScoreOf],
+    ) -> Result<HashMap<ScoreOf, Option<lead_score::Model>>, LoadError> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let current = scores::current_for(&self.core, self.lead_reader()?, &ids).await?;
-        Ok(current
-            .into_iter()
-            .map(|(lead_id, value)| (ScoreOf(lead_id), value))
+        let mut found = scores::scores_for(&self.core, self.lead_reader()?, &ids).await?;
+        Ok(keys.iter().map(|k| (*k, found.remove(&k.0))).collect())
+    }
+}
+
+impl Loader<InsightsOf> for Reads {
+    type Value = Vec<lead_insight::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[InsightsOf],
+    ) -> Result<HashMap<InsightsOf, Vec<lead_insight::Model>>, LoadError> {
+        let pairs: Vec<(Uuid, Uuid)> = keys.iter().map(|k| (k.0, k.1)).collect();
+        let mut found = scores::insights_for(&self.core, self.lead_reader()?, &pairs).await?;
+        // A score without insights is an answer too: an empty list, cached.
+        Ok(keys
+            .iter()
+            .map(|k| (*k, found.remove(&k.1).unwrap_or_default()))
             .collect())
     }
 }

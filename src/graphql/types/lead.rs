@@ -13,8 +13,8 @@ use crate::{
         context::ContextExt,
         cursor,
         loaders::{
-            ActiveAssignmentOf, ActivitiesOf, AssignmentsOf, HistoryOf, LeadId, NotesOf, ScoreOf,
-            UserId,
+            ActivitiesOf, AssigneeOf, AssignmentsOf, HistoryOf, InsightsOf, LeadId, NotesOf,
+            ScoreOf, UserId,
         },
         paging,
     },
@@ -105,11 +105,8 @@ impl Lead {
     }
     /// Who owns the lead now: the user of its ACTIVE assignment.
     async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let active = ctx
-            .loaders()?
-            .load_one(ActiveAssignmentOf(self.0.id))
-            .await?;
-        user_of(ctx, active.map(|a| a.assignee_id)).await
+        let assignee = ctx.loaders()?.load_one(AssigneeOf(self.0.id)).await?;
+        Ok(assignee.flatten().map(User))
     }
     /// Every assignment the lead has had, newest first.
     #[graphql(complexity = "10 * child_complexity")]
@@ -171,7 +168,10 @@ impl Lead {
     /// The current score with its factors, evidence and insights; none until scored.
     async fn score(&self, ctx: &Context<'_>) -> Result<Option<LeadScore>> {
         let current = ctx.loaders()?.load_one(ScoreOf(self.0.id)).await?;
-        Ok(current.map(|(score, insights)| LeadScore { score, insights }))
+        Ok(current.flatten().map(|score| LeadScore {
+            score,
+            insights: None,
+        }))
     }
 
     /// Past scores, newest first: a row is kept whenever the result changed.
@@ -202,16 +202,21 @@ impl Lead {
             |s| s.id,
             |score| LeadScore {
                 score,
-                insights: Vec::new(),
+                insights: None,
             },
         ))
     }
 
     /// What to say: the current score's talking points, opportunities and concerns.
     async fn insights(&self, ctx: &Context<'_>) -> Result<Vec<Insight>> {
-        let current = ctx.loaders()?.load_one(ScoreOf(self.0.id)).await?;
-        Ok(current
-            .map(|(_, insights)| insights.into_iter().map(Insight::from).collect())
-            .unwrap_or_default())
+        let loaders = ctx.loaders()?;
+        let Some(score) = loaders.load_one(ScoreOf(self.0.id)).await?.flatten() else {
+            return Ok(Vec::new());
+        };
+        let insights = loaders
+            .load_one(InsightsOf(self.0.id, score.id))
+            .await?
+            .unwrap_or_default();
+        Ok(insights.into_iter().map(Insight::from).collect())
     }
 }

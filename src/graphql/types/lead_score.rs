@@ -1,4 +1,4 @@
-use async_graphql::{Enum, Object, SimpleObject};
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::Classification;
@@ -9,6 +9,7 @@ use crate::entity::{
         PriorityTier as Stored,
     },
 };
+use crate::graphql::{context::ContextExt, loaders::InsightsOf};
 use crate::learning::explain::sentence;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -122,7 +123,9 @@ pub struct ScoreDriver {
 /// A lead's score at one moment, with every point traced to evidence.
 pub struct LeadScore {
     pub score: lead_score::Model,
-    pub insights: Vec<lead_insight::Model>,
+    /// As written with the score, when the reader had them at hand; loaded
+    /// (for the whole page at once) only if asked for otherwise.
+    pub insights: Option<Vec<lead_insight::Model>>,
 }
 
 #[Object]
@@ -171,8 +174,20 @@ impl LeadScore {
             })
             .collect()
     }
-    async fn insights(&self) -> Vec<Insight> {
-        self.insights.iter().cloned().map(Insight::from).collect()
+    async fn insights(&self, ctx: &Context<'_>) -> Result<Vec<Insight>> {
+        let loaded;
+        let insights = match &self.insights {
+            Some(insights) => insights,
+            None => {
+                loaded = ctx
+                    .loaders()?
+                    .load_one(InsightsOf(self.score.lead_id, self.score.id))
+                    .await?
+                    .unwrap_or_default();
+                &loaded
+            }
+        };
+        Ok(insights.iter().cloned().map(Insight::from).collect())
     }
     /// What the model lacked ("no budget", "no email activity").
     async fn missing(&self) -> &[String] {

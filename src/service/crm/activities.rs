@@ -131,10 +131,10 @@ pub async fn list(
     lead_id: Uuid,
     page: PageRequest,
 ) -> AppResult<Page<lead_activity::Model>> {
-    get(core.db(), actor.person()?, lead_id).await?;
+    get(core.reads(), actor.person()?, lead_id).await?;
     let all = lead_activity::Entity::find().filter(Column::LeadId.eq(lead_id));
     newest_first(
-        core.db(),
+        core.reads(),
         all,
         Column::OccurredAt,
         Column::Id,
@@ -157,7 +157,7 @@ pub async fn newest_for_leads(
         return Ok(Vec::new());
     }
     newest_per::<lead_activity::Entity, _>(
-        core.db(),
+        core.reads(),
         Column::LeadId,
         &[Column::OccurredAt, Column::Id],
         Column::LeadId.in_subquery(visible_among(actor, lead_ids.iter().copied())),

@@ -76,7 +76,7 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<(Page<inventory_item::Model>, u64)> {
     actor.person()?;
-    let db = core.db();
+    let db = core.reads();
     let mut c = Condition::all().add(Column::DeletedAt.is_null());
     if let Some(category) = &filter.category {
         c = c.add(

@@ -172,12 +172,12 @@ pub async fn list(
     lead_id: Uuid,
     page: PageRequest,
 ) -> AppResult<Page<lead_note::Model>> {
-    get(core.db(), actor.person()?, lead_id).await?;
+    get(core.reads(), actor.person()?, lead_id).await?;
     let live = lead_note::Entity::find()
         .filter(Column::LeadId.eq(lead_id))
         .filter(Column::DeletedAt.is_null());
     newest_first(
-        core.db(),
+        core.reads(),
         live,
         Column::CreatedAt,
         Column::Id,
@@ -200,7 +200,7 @@ pub async fn latest_for_leads(
         return Ok(Vec::new());
     }
     newest_per::<lead_note::Entity, _>(
-        core.db(),
+        core.reads(),
         Column::LeadId,
         &[Column::CreatedAt, Column::Id],
         Column::LeadId

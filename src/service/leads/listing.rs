@@ -237,7 +237,7 @@ pub async fn list(
 ) -> AppResult<LeadPage> {
     actor.may(Scope::LeadsRead)?;
     let plan = page_plan(actor, filter, order, &page)?;
-    let mut leads = plan.query.all(core.db()).await?;
+    let mut leads = plan.query.all(core.reads()).await?;
     let more = leads.len() as u64 > plan.limit;
     leads.truncate(plan.limit as usize);
     if plan.backwards {
@@ -261,7 +261,7 @@ pub async fn count(core: &Core, actor: &Actor, filter: &LeadFilter) -> AppResult
     actor.may(Scope::LeadsRead)?;
     Ok(lead::Entity::find()
         .filter(visible_and_filtered(actor, filter))
-        .count(core.db())
+        .count(core.reads())
         .await?)
 }
 

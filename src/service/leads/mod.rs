@@ -24,5 +24,5 @@ use crate::{
 /// One lead, if `actor` may see it (a person's read).
 pub async fn read(core: &Core, actor: &Actor, id: uuid::Uuid) -> AppResult<lead::Model> {
     actor.may(Scope::LeadsRead)?;
-    get(core.db(), actor, id).await
+    get(core.reads(), actor, id).await
 }

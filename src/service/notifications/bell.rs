@@ -65,7 +65,7 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<Page<notification::Model>> {
     actor.person()?;
-    let db = core.db();
+    let db = core.reads();
     let mut query =
         notification::Entity::find().filter(notification::Column::UserId.eq(actor.user_id));
     if unread_only {
@@ -87,7 +87,7 @@ pub async fn list(
 
 /// One of the actor's notifications (none if it is someone else's).
 pub async fn get(core: &Core, actor: &Actor, id: Uuid) -> AppResult<Option<notification::Model>> {
-    let db = core.db();
+    let db = core.reads();
     let Some(row) = notification::Entity::find_by_id(id)
         .filter(notification::Column::UserId.eq(actor.user_id))
         .one(db)
@@ -115,9 +115,9 @@ pub async fn after(
     let rows = query
         .order_by_asc(notification::Column::Id)
         .limit(limit)
-        .all(core.db())
+        .all(core.reads())
         .await?;
-    redact(core.db(), actor, rows).await
+    redact(core.reads(), actor, rows).await
 }
 
 /// The newest of the actor's notifications.
@@ -128,12 +128,12 @@ pub async fn latest(core: &Core, actor: &Actor) -> AppResult<Option<Uuid>> {
         .filter(notification::Column::UserId.eq(actor.user_id))
         .order_by_desc(notification::Column::Id)
         .into_tuple()
-        .one(core.db())
+        .one(core.reads())
         .await?)
 }
 
 pub async fn unread_count(core: &Core, actor: &Actor) -> AppResult<u64> {
-    let db = core.db();
+    let db = core.reads();
     Ok(notification::Entity::find()
         .filter(notification::Column::UserId.eq(actor.user_id))
         .filter(notification::Column::ReadAt.is_null())

@@ -14,4 +14,6 @@ pub mod sweep;
 pub mod walk;
 
 pub use call_list::{prioritized, Prioritized};
-pub use read::{current, current_for, history, history_for, score_now, Current};
+pub use read::{
+    current, current_for, history, history_for, insights_for, score_now, scores_for, Current,
+};

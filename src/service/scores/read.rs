@@ -30,42 +30,71 @@ pub async fn current_for(
     actor: &Actor,
     lead_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Current>> {
+    let scores = scores_for(core, actor, lead_ids).await?;
+    let keys: Vec<(Uuid, Uuid)> = scores.values().map(|s| (s.lead_id, s.id)).collect();
+    let mut insights = insights_for(core, actor, &keys).await?;
+    Ok(scores
+        .into_iter()
+        .map(|(lead_id, score)| {
+            let written = insights.remove(&score.id).unwrap_or_default();
+            (lead_id, (score, written))
+        })
+        .collect())
+}
+
+/// The current score of each of `lead_ids` that `actor` may see and that
+/// has been scored, without insights: one statement, whatever the count.
+pub async fn scores_for(
+    core: &Core,
+    actor: &Actor,
+    lead_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, lead_score::Model>> {
     actor.may(Scope::LeadsRead)?;
     if lead_ids.is_empty() {
         return Ok(HashMap::new());
     }
     let scores = newest_per::<lead_score::Entity, _>(
-        core.db(),
+        core.reads(),
         lead_score::Column::LeadId,
         &[lead_score::Column::ScoredAt, lead_score::Column::Id],
         lead_score::Column::LeadId.in_subquery(visible_among(actor, lead_ids.iter().copied())),
         1,
     )
     .await?;
+    Ok(scores.into_iter().map(|s| (s.lead_id, s)).collect())
+}
+
+/// The insights written with each of `scores` (lead id, score id) whose
+/// lead `actor` may see, in position order, by score id: one statement.
+pub async fn insights_for(
+    core: &Core,
+    actor: &Actor,
+    scores: &[(Uuid, Uuid)],
+) -> AppResult<HashMap<Uuid, Vec<lead_insight::Model>>> {
+    actor.may(Scope::LeadsRead)?;
     let mut insights: HashMap<Uuid, Vec<lead_insight::Model>> = HashMap::new();
-    if !scores.is_empty() {
-        for insight in lead_insight::Entity::find()
-            .filter(lead_insight::Column::ScoreId.is_in(scores.iter().map(|s| s.id)))
-            .order_by_asc(lead_insight::Column::Position)
-            .all(core.db())
-            .await?
-        {
-            insights.entry(insight.score_id).or_default().push(insight);
-        }
+    if scores.is_empty() {
+        return Ok(insights);
     }
-    Ok(scores
-        .into_iter()
-        .map(|score| {
-            let written = insights.remove(&score.id).unwrap_or_default();
-            (score.lead_id, (score, written))
-        })
-        .collect())
+    for insight in lead_insight::Entity::find()
+        .filter(lead_insight::Column::ScoreId.is_in(scores.iter().map(|(_, score)| *score)))
+        .filter(
+            lead_insight::Column::LeadId
+                .in_subquery(visible_among(actor, scores.iter().map(|(lead, _)| *lead))),
+        )
+        .order_by_asc(lead_insight::Column::Position)
+        .all(core.reads())
+        .await?
+    {
+        insights.entry(insight.score_id).or_default().push(insight);
+    }
+    Ok(insights)
 }
 
 /// The lead's current score and its insights, if it has been scored;
 /// NOT_FOUND for a lead `actor` may not see.
 pub async fn current(core: &Core, actor: &Actor, lead_id: Uuid) -> AppResult<Option<Current>> {
-    get(core.db(), actor.may(Scope::LeadsRead)?, lead_id).await?;
+    get(core.reads(), actor.may(Scope::LeadsRead)?, lead_id).await?;
     Ok(current_for(core, actor, &[lead_id]).await?.remove(&lead_id))
 }
 
@@ -99,7 +128,7 @@ pub async fn history_for(
     let mut by_lead: HashMap<Uuid, Vec<lead_score::Model>> = HashMap::new();
     // UUID v7 ids grow with time: id order is scoring order.
     for row in newest_per::<lead_score::Entity, _>(
-        core.db(),
+        core.reads(),
         lead_score::Column::LeadId,
         &[lead_score::Column::Id],
         lead_score::Column::LeadId.in_subquery(visible_among(actor, lead_ids.iter().copied())),
@@ -122,7 +151,7 @@ pub async fn history(
     lead_id: Uuid,
     page: PageRequest,
 ) -> AppResult<Page<lead_score::Model>> {
-    get(core.db(), actor.may(Scope::LeadsRead)?, lead_id).await?;
+    get(core.reads(), actor.may(Scope::LeadsRead)?, lead_id).await?;
     let mut query = lead_score::Entity::find().filter(lead_score::Column::LeadId.eq(lead_id));
     if let Some(after) = page.after {
         query = query.filter(lead_score::Column::Id.lt(after));
@@ -130,7 +159,7 @@ pub async fn history(
     let rows = query
         .order_by_desc(lead_score::Column::Id)
         .limit(page.limit() + 1)
-        .all(core.db())
+        .all(core.reads())
         .await?;
     Ok(page.page(rows))
 }

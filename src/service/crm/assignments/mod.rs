@@ -32,7 +32,7 @@ use crate::{
 
 mod read;
 
-pub use read::{active_for, for_leads, history, Which};
+pub use read::{active_for, assignees_of, for_leads, history};
 
 fn already_assigned() -> AppError {
     AppError::Conflict {
