@@ -4,16 +4,19 @@
 //! hears of, from any replica, or a gap in hearing them, moves it on) and
 //! for at most [`AccessCache::FRESH_FOR`], the bound when another replica's
 //! change cannot be heard (a listener down before it noticed). Only "may
-//! act" is kept: a refusal is always read afresh.
+//! act" is kept: a refusal is always read afresh. The user row read for the
+//! check is kept with it, for `me`: every write of a user row publishes an
+//! access change, so it is as fresh as the check itself.
 use std::{
     collections::HashMap,
-    sync::RwLock,
+    sync::{Arc, RwLock},
     time::{Duration, Instant},
 };
 
 use uuid::Uuid;
 
 use super::Actor;
+use crate::entity::user;
 
 #[derive(Clone)]
 struct Entry {
@@ -21,6 +24,7 @@ struct Entry {
     read_at: Instant,
     token_version: i32,
     actor: Actor,
+    user: Arc<user::Model>,
 }
 
 #[derive(Default)]
@@ -40,21 +44,34 @@ impl AccessCache {
         token_version: i32,
         generation: u64,
     ) -> Option<Actor> {
+        self.fresh(user, session, generation, |e| {
+            (e.token_version == token_version).then(|| e.actor.clone())
+        })
+    }
+
+    /// The user row read with `user`'s `session`'s check, if still fresh.
+    pub fn user(&self, user: Uuid, session: Uuid, generation: u64) -> Option<Arc<user::Model>> {
+        self.fresh(user, session, generation, |e| Some(e.user.clone()))
+    }
+
+    fn fresh<T>(
+        &self,
+        user: Uuid,
+        session: Uuid,
+        generation: u64,
+        take: impl FnOnce(&Entry) -> Option<T>,
+    ) -> Option<T> {
         let entries = self.0.read().unwrap_or_else(|e| e.into_inner());
         entries
             .get(&(user, session))
-            .filter(|e| {
-                e.generation == generation
-                    && e.token_version == token_version
-                    && e.read_at.elapsed() < Self::FRESH_FOR
-            })
-            .map(|e| e.actor.clone())
+            .filter(|e| e.generation == generation && e.read_at.elapsed() < Self::FRESH_FOR)
+            .and_then(take)
     }
 
     /// Remembers that `actor` may act, as read from the database after the
     /// access generation was `generation` (read before the query, so a
     /// change committed meanwhile leaves the entry already stale).
-    pub fn put(&self, session: Uuid, token_version: i32, generation: u64, actor: &Actor) {
+    pub fn put(&self, session: Uuid, generation: u64, actor: &Actor, user: user::Model) {
         let mut entries = self.0.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= Self::CAPACITY {
             entries.clear();
@@ -64,8 +81,9 @@ impl AccessCache {
             Entry {
                 generation,
                 read_at: Instant::now(),
-                token_version,
+                token_version: user.token_version,
                 actor: actor.clone(),
+                user: Arc::new(user),
             },
         );
     }
@@ -86,11 +104,27 @@ mod tests {
         }
     }
 
+    fn row(id: Uuid, token_version: i32) -> user::Model {
+        let now = chrono::Utc::now();
+        user::Model {
+            id,
+            email: "rep@example.com".into(),
+            full_name: "Rep".into(),
+            password_hash: String::new(),
+            role: Role::SalesRep,
+            is_active: true,
+            token_version,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+        }
+    }
+
     #[test]
     fn an_entry_holds_only_in_its_generation_and_token_version() {
         let cache = AccessCache::default();
         let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
-        cache.put(session, 3, 7, &actor(user));
+        cache.put(session, 7, &actor(user), row(user, 3));
         assert!(cache.get(user, session, 3, 7).is_some());
         assert!(
             cache.get(user, session, 3, 8).is_none(),
@@ -103,6 +137,11 @@ mod tests {
         assert!(
             cache.get(user, Uuid::now_v7(), 3, 7).is_none(),
             "another session"
+        );
+        assert_eq!(cache.user(user, session, 7).map(|u| u.id), Some(user));
+        assert!(
+            cache.user(user, session, 8).is_none(),
+            "the user row goes with the check"
         );
     }
 }

@@ -310,3 +310,27 @@ async fn creating_a_user_with_a_taken_email_is_a_conflict_and_bad_input_names_th
     assert_eq!(bad["errors"][0]["extensions"]["field"], "input.fullName");
     assert_eq!(error_code(&unknown_role), "BAD_USER_INPUT");
 }
+
+#[tokio::test]
+async fn me_shows_a_profile_change_at_once_though_the_token_check_is_remembered() {
+    let app = spawn_app().await;
+    let team = team(&app).await;
+    let me = "{ me { fullName email } }";
+    // Twice: the second is answered from what the token check remembered.
+    for _ in 0..2 {
+        assert_ok(&app.gql(me, json!({}), Some(&team.rep.access)).await);
+    }
+    let renamed = app
+        .gql(
+            UPDATE,
+            json!({ "id": team.rep.user_id, "input": { "fullName": "Renamed Rep", "email": "renamed@example.com" } }),
+            Some(&team.admin.access),
+        )
+        .await;
+    assert_ok(&renamed);
+    let after = app.gql(me, json!({}), Some(&team.rep.access)).await;
+    assert_eq!(
+        after["data"]["me"],
+        json!({ "fullName": "Renamed Rep", "email": "renamed@example.com" })
+    );
+}

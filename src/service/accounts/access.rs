@@ -18,7 +18,7 @@ async fn current_user(
     session: Option<Uuid>,
 ) -> AppResult<Option<user::Model>> {
     let Some(user) = user::Entity::find_by_id(user_id)
-        .one(core.db())
+        .one(core.reads())
         .await?
         .filter(|u| u.is_active)
     else {
@@ -30,7 +30,7 @@ async fn current_user(
     let revoked = refresh_token::Entity::find()
         .filter(refresh_token::Column::FamilyId.eq(session))
         .filter(refresh_token::Column::RevokedAt.is_not_null())
-        .one(core.db())
+        .one(core.reads())
         .await?;
     Ok(revoked.is_none().then_some(user))
 }
@@ -58,9 +58,17 @@ pub async fn authenticate(core: &Core, bearer: &str) -> AppResult<Actor> {
         .filter(|u| u.token_version == claims.ver)
         .ok_or_else(invalid)?;
     let actor = Actor::from_user(&user, Some(claims.sid));
-    core.access()
-        .put(claims.sid, claims.ver, generation, &actor);
+    core.access().put(claims.sid, generation, &actor, user);
     Ok(actor)
+}
+
+/// The signed-in user's row as read by this request's token check (or a
+/// check since the last access change), without reading it again.
+pub fn checked_user(core: &Core, actor: &Actor) -> Option<user::Model> {
+    let session = actor.session_id.filter(|_| actor.key.is_none())?;
+    core.access()
+        .user(actor.user_id, session, core.bus().access_generation())
+        .map(|user| (*user).clone())
 }
 
 /// Whether `actor` (verified earlier, on a long-lived connection) may still

@@ -215,6 +215,8 @@ pub async fn login(
     let mut active = user.into_active_model();
     active.last_login_at = Set(Some(now));
     let user = active.update(uow.conn()).await?;
+    // Other sessions' access-cache entries hold the row for `me`.
+    uow.publish(Event::AccessChanged { user_id: user.id });
     audit::record(
         uow.conn(),
         AuditEntry::new(throttle::LOGIN_SUCCEEDED)

@@ -9,7 +9,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    api_keys,
+    access, api_keys,
     sessions::{email_taken, insert_user, revoke_all_sessions},
 };
 use crate::{
@@ -60,7 +60,7 @@ pub async fn list(
     page: PageRequest,
 ) -> AppResult<(Page<user::Model>, u64)> {
     actor.person()?.require_manager_or_admin()?;
-    let db = core.db();
+    let db = core.reads();
     let mut condition = Condition::all();
     if let Some(role) = filter.role {
         condition = condition.add(Column::Role.eq(role));
@@ -100,9 +100,11 @@ pub async fn get(core: &Core, actor: &Actor, id: Uuid) -> AppResult<user::Model>
     actor.person()?;
     if actor.user_id != id {
         actor.require_manager_or_admin()?;
+    } else if let Some(user) = access::checked_user(core, actor) {
+        return Ok(user);
     }
     user::Entity::find_by_id(id)
-        .one(core.db())
+        .one(core.reads())
         .await?
         .ok_or(AppError::NotFound("user"))
 }
@@ -200,9 +202,10 @@ pub async fn update(
             // Keys act for an admin: they stop with the role and stay off.
             api_keys::disable_created_by(txn, id).await?;
         }
-        // Live connections verified the old role: they re-check.
-        uow.publish(Event::AccessChanged { user_id: id });
     }
+    // Live connections verified the old role and re-check; the access cache
+    // holds the old row for `me`.
+    uow.publish(Event::AccessChanged { user_id: id });
     active.updated_at = Set(Utc::now());
     let after = active.update(txn).await.map_err(email_taken)?;
     let changes = audit::changes(&[
@@ -242,6 +245,7 @@ pub async fn set_active(
         api_keys::disable_created_by(txn, id).await?;
     }
     let after = model.update(txn).await?;
+    uow.publish(Event::AccessChanged { user_id: id });
     let action = if active {
         "user.reactivated"
     } else {
