@@ -28,11 +28,8 @@ impl ScoreSubscription {
         };
         let watch = streams::score_watch(reads, lead_id, events, shared_reads(ctx)).await?;
         Ok(watch.map(|item| {
-            item.map(|(score, insights)| LeadScore {
-                score,
-                insights: Some(insights),
-            })
-            .map_err(Into::into)
+            item.map(|(score, insights)| LeadScore::full(score, Some(insights)))
+                .map_err(Into::into)
         }))
     }
 }

@@ -19,7 +19,7 @@ use crate::{
             UserId,
         },
         paging,
-        types::{Lead, LeadOrderInput},
+        types::{Lead, LeadOrderInput, LeadScore},
     },
     service::{
         leads::{self, LeadFilter, LeadKey, LeadPageRequest},
@@ -144,7 +144,12 @@ async fn prime(ctx: &Context<'_>, page: &[lead::Model]) -> Result<()> {
             );
         }
     }
-    if node.field("score").exists() || node.field("insights").exists() {
+    let full_score = node
+        .field("score")
+        .selection_fields()
+        .iter()
+        .any(|score| !LeadScore::headline_answers(score));
+    if full_score || node.field("insights").exists() {
         let current = loaders.load_many(ids.iter().copied().map(ScoreOf)).await?;
         if node.field("score").field("insights").exists() || node.field("insights").exists() {
             loaders

@@ -143,10 +143,7 @@ impl LeadMutation {
     async fn score_lead(&self, ctx: &Context<'_>, lead_id: ID) -> Result<LeadScore> {
         let lead_id = parse_id("leadId", &lead_id)?;
         let (score, insights) = scores::score_now(ctx.core(), ctx.actor()?, lead_id).await?;
-        Ok(LeadScore {
-            score,
-            insights: Some(insights),
-        })
+        Ok(LeadScore::full(score, Some(insights)))
     }
 
     /// Managers and admins; the assignee must be an active SALES_REP or

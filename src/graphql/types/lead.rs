@@ -167,11 +167,11 @@ impl Lead {
 
     /// The current score with its factors, evidence and insights; none until scored.
     async fn score(&self, ctx: &Context<'_>) -> Result<Option<LeadScore>> {
+        if LeadScore::headline_answers(&ctx.field()) {
+            return Ok(LeadScore::headline(&self.0));
+        }
         let current = ctx.loaders()?.load_one(ScoreOf(self.0.id)).await?;
-        Ok(current.flatten().map(|score| LeadScore {
-            score,
-            insights: None,
-        }))
+        Ok(current.flatten().map(|score| LeadScore::full(score, None)))
     }
 
     /// Past scores, newest first: a row is kept whenever the result changed.
@@ -200,10 +200,7 @@ impl Lead {
             request,
             more,
             |s| s.id,
-            |score| LeadScore {
-                score,
-                insights: None,
-            },
+            |score| LeadScore::full(score, None),
         ))
     }
 

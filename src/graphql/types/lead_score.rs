@@ -1,15 +1,22 @@
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::{Context, Enum, Object, Result, SelectionField, SimpleObject};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use super::Classification;
 use crate::entity::{
-    lead_insight,
+    lead, lead_insight,
     lead_score::{
-        self, BasisKind, ConfidenceLevel as StoredConfidence, FactorCategory,
-        PriorityTier as Stored,
+        self, BasisKind, Classification as StoredClassification,
+        ConfidenceLevel as StoredConfidence, FactorCategory, PriorityTier as Stored,
     },
 };
-use crate::graphql::{context::ContextExt, loaders::InsightsOf};
+use crate::error::AppError;
+use crate::graphql::{
+    context::ContextExt,
+    loaders::{InsightsOf, ScoreOf},
+};
 use crate::learning::explain::sentence;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -122,46 +129,131 @@ pub struct ScoreDriver {
 
 /// A lead's score at one moment, with every point traced to evidence.
 pub struct LeadScore {
-    pub score: lead_score::Model,
+    lead_id: Uuid,
+    row: Row,
     /// As written with the score, when the reader had them at hand; loaded
     /// (for the whole page at once) only if asked for otherwise.
-    pub insights: Option<Vec<lead_insight::Model>>,
+    insights: Option<Vec<lead_insight::Model>>,
+}
+
+/// Where a score is read from: its own row, or the copy of its headline
+/// figures the lead carries (written in the same statement batch and
+/// transaction as the row, and what lists sort by). A list that shows only
+/// those figures needs no other read.
+enum Row {
+    Full(Box<lead_score::Model>),
+    Headline {
+        total: i32,
+        classification: StoredClassification,
+        tier: Option<Stored>,
+        confidence: f64,
+        scored_at: DateTime<Utc>,
+    },
+}
+
+/// The fields the lead's copy answers.
+const HEADLINE: [&str; 6] = [
+    "total",
+    "classification",
+    "priorityTier",
+    "confidence",
+    "scoredAt",
+    "__typename",
+];
+
+impl LeadScore {
+    pub fn full(score: lead_score::Model, insights: Option<Vec<lead_insight::Model>>) -> Self {
+        Self {
+            lead_id: score.lead_id,
+            row: Row::Full(Box::new(score)),
+            insights,
+        }
+    }
+
+    /// From the copy on the lead; none if it has not been scored.
+    pub fn headline(lead: &lead::Model) -> Option<Self> {
+        Some(Self {
+            lead_id: lead.id,
+            row: Row::Headline {
+                total: lead.score?,
+                classification: lead.classification?,
+                tier: lead.priority_tier,
+                confidence: lead.score_confidence?,
+                scored_at: lead.scored_at?,
+            },
+            insights: None,
+        })
+    }
+
+    /// Whether the lead's copy answers everything `field` (a `score`
+    /// selection) asks for.
+    pub fn headline_answers(field: &SelectionField<'_>) -> bool {
+        field.selection_set().all(|f| HEADLINE.contains(&f.name()))
+    }
+
+    /// The score's own row: at hand, or loaded with the rest of the page's.
+    async fn row(&self, ctx: &Context<'_>) -> Result<Cow<'_, lead_score::Model>> {
+        match &self.row {
+            Row::Full(score) => Ok(Cow::Borrowed(score)),
+            Row::Headline { .. } => ctx
+                .loaders()?
+                .load_one(ScoreOf(self.lead_id))
+                .await?
+                .flatten()
+                .map(Cow::Owned)
+                .ok_or_else(|| AppError::NotFound("score").into()),
+        }
+    }
 }
 
 #[Object]
 impl LeadScore {
     /// 0-100.
     async fn total(&self) -> i32 {
-        self.score.total
+        match &self.row {
+            Row::Full(score) => score.total,
+            Row::Headline { total, .. } => *total,
+        }
     }
     /// 0-35.
-    async fn engagement_score(&self) -> f64 {
-        self.score.engagement_score
+    async fn engagement_score(&self, ctx: &Context<'_>) -> Result<f64> {
+        Ok(self.row(ctx).await?.engagement_score)
     }
     /// 0-40.
-    async fn buying_signal_score(&self) -> f64 {
-        self.score.buying_signal_score
+    async fn buying_signal_score(&self, ctx: &Context<'_>) -> Result<f64> {
+        Ok(self.row(ctx).await?.buying_signal_score)
     }
     /// 0-25.
-    async fn demographic_score(&self) -> f64 {
-        self.score.demographic_score
+    async fn demographic_score(&self, ctx: &Context<'_>) -> Result<f64> {
+        Ok(self.row(ctx).await?.demographic_score)
     }
     /// 0-1: which inputs exist and how much recent evidence there is.
     async fn confidence(&self) -> f64 {
-        self.score.confidence
+        match &self.row {
+            Row::Full(score) => score.confidence,
+            Row::Headline { confidence, .. } => *confidence,
+        }
     }
-    async fn confidence_level(&self) -> ConfidenceLevel {
-        self.score.confidence_level.into()
+    async fn confidence_level(&self, ctx: &Context<'_>) -> Result<ConfidenceLevel> {
+        Ok(self.row(ctx).await?.confidence_level.into())
     }
     async fn classification(&self) -> Classification {
-        self.score.classification.into()
+        match &self.row {
+            Row::Full(score) => score.classification.into(),
+            Row::Headline { classification, .. } => (*classification).into(),
+        }
     }
     /// None for WON and LOST leads: they are never prioritized.
     async fn priority_tier(&self) -> Option<PriorityTier> {
-        PriorityTier::of(self.score.priority_tier)
+        match &self.row {
+            Row::Full(score) => PriorityTier::of(score.priority_tier),
+            Row::Headline { tier, .. } => tier.and_then(PriorityTier::of),
+        }
     }
-    async fn factors(&self) -> Vec<ScoreFactor> {
-        self.score
+    async fn factors(&self, ctx: &Context<'_>) -> Result<Vec<ScoreFactor>> {
+        Ok(self
+            .row(ctx)
+            .await?
             .factors
             .0
             .iter()
@@ -172,16 +264,17 @@ impl LeadScore {
                 max_points: f.max_points,
                 evidence: f.evidence.clone(),
             })
-            .collect()
+            .collect())
     }
     async fn insights(&self, ctx: &Context<'_>) -> Result<Vec<Insight>> {
         let loaded;
         let insights = match &self.insights {
             Some(insights) => insights,
             None => {
+                let score_id = self.row(ctx).await?.id;
                 loaded = ctx
                     .loaders()?
-                    .load_one(InsightsOf(self.score.lead_id, self.score.id))
+                    .load_one(InsightsOf(self.lead_id, score_id))
                     .await?
                     .unwrap_or_default();
                 &loaded
@@ -190,20 +283,20 @@ impl LeadScore {
         Ok(insights.iter().cloned().map(Insight::from).collect())
     }
     /// What the model lacked ("no budget", "no email activity").
-    async fn missing(&self) -> &[String] {
-        &self.score.missing.0
+    async fn missing(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        Ok(self.row(ctx).await?.missing.0.clone())
     }
-    async fn model_version(&self) -> &str {
-        &self.score.model_version
+    async fn model_version(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(self.row(ctx).await?.model_version.clone())
     }
     /// Calibrated chance of conversion, 0 to 1 ("0.7": seven in ten such
     /// leads were won); none while the rules score alone.
-    async fn conversion_probability(&self) -> Option<f64> {
-        self.score.conversion_probability
+    async fn conversion_probability(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        Ok(self.row(ctx).await?.conversion_probability)
     }
     /// What this score rests on: the rules alone (and why), or a learned model.
-    async fn model(&self) -> ScoreModel {
-        match &self.score.basis {
+    async fn model(&self, ctx: &Context<'_>) -> Result<ScoreModel> {
+        Ok(match &self.row(ctx).await?.basis {
             Some(b) => ScoreModel {
                 kind: b.kind.into(),
                 version: b.version,
@@ -216,15 +309,16 @@ impl LeadScore {
                 learned_weight: 0.0,
                 explanation: "rules only".into(),
             },
-        }
+        })
     }
     /// With a learned model: the strongest features for and against, in
     /// words and points (at most three each way). Empty for the rules alone.
-    async fn drivers(&self) -> Vec<ScoreDriver> {
-        let Some(basis) = &self.score.basis else {
-            return Vec::new();
+    async fn drivers(&self, ctx: &Context<'_>) -> Result<Vec<ScoreDriver>> {
+        let row = self.row(ctx).await?;
+        let Some(basis) = &row.basis else {
+            return Ok(Vec::new());
         };
-        basis
+        Ok(basis
             .drivers
             .iter()
             .map(|d| ScoreDriver {
@@ -234,9 +328,12 @@ impl LeadScore {
                 value: d.value.clone(),
                 points: d.points,
             })
-            .collect()
+            .collect())
     }
     async fn scored_at(&self) -> DateTime<Utc> {
-        self.score.scored_at
+        match &self.row {
+            Row::Full(score) => score.scored_at,
+            Row::Headline { scored_at, .. } => *scored_at,
+        }
     }
 }
