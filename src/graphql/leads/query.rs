@@ -8,6 +8,7 @@ use super::{
 use crate::{
     graphql::{
         context::ContextExt,
+        loaders::AssigneeOf,
         paging,
         types::{Lead, LeadOrderInput, LeadScore, PrioritizedLead},
         users::parse_id,
@@ -66,6 +67,13 @@ impl LeadQuery {
         // `null` means the default, as the SDL's `limit: Int = 5` promises.
         let limit = i64::from(limit.unwrap_or(5));
         let list = scores::prioritized(ctx.core(), ctx.actor()?, limit, assignee).await?;
+        // Read with the list: `lead { assignee }` needs no other statement.
+        ctx.loaders()?
+            .feed_many(
+                list.iter()
+                    .map(|p| (AssigneeOf(p.lead.id), p.assignee.clone())),
+            )
+            .await;
         Ok(list
             .into_iter()
             .enumerate()
@@ -74,10 +82,7 @@ impl LeadQuery {
                 reasons: p.reasons,
                 talking_points: p.talking_points,
                 lead: Lead(p.lead),
-                score: LeadScore {
-                    score: p.score,
-                    insights: Some(p.insights),
-                },
+                score: LeadScore::full(p.score, Some(p.insights)),
             })
             .collect())
     }
