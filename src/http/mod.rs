@@ -21,6 +21,7 @@ use crate::{
     graphql::{admission::Gate, AppSchema},
 };
 
+pub mod exports;
 pub mod graphql;
 pub mod graphql_request;
 pub mod health;
@@ -64,6 +65,8 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(timed)
         .route("/graphql/ws", get(websocket::upgrade))
+        // Streams for as long as the export takes: outside the request timeout.
+        .route("/exports/leads.csv", get(exports::leads_csv))
         .with_state(state)
         .layer(middleware::from_fn(limits::request_context))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

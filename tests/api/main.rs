@@ -10,6 +10,7 @@ mod database_url;
 mod demo;
 mod embedded_database;
 mod engagement;
+mod exports;
 mod fuzz;
 mod helpers;
 mod hostile_clients;

@@ -165,3 +165,37 @@ async fn a_page_request_outside_the_rules_is_refused_naming_the_argument() {
         other => panic!("a cursor of another order was taken: {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_export_walks_every_visible_lead_once_in_id_order_a_page_at_a_time() {
+    use leadscore::service::leads::export::{self, Column};
+    let (core, _db) = core().await;
+    let manager = person(&core, "manager@example.com", Role::Manager).await;
+    let rep = person(&core, "rep@example.com", Role::SalesRep).await;
+    let mut leads = Vec::new();
+    for i in 0..5 {
+        leads.push(lead(&core, &manager, &format!("L{i}"), None).await);
+    }
+    assign(&core, &manager, &leads[1], &rep).await;
+    assign(&core, &manager, &leads[3], &rep).await;
+    let all: Vec<Uuid> = leads.iter().map(|l| l.id).collect();
+    let columns = [Column::Id];
+    for (actor, expected) in [(&manager, all.clone()), (&rep, vec![all[1], all[3]])] {
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = export::page(&core, actor, &LeadFilter::default(), &columns, after, 2)
+                .await
+                .unwrap();
+            assert!(page.rows.len() <= 2);
+            seen.extend(page.rows.iter().map(|r| Uuid::parse_str(&r[0]).unwrap()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let mut sorted = expected.clone();
+        sorted.sort();
+        assert_eq!(seen, sorted);
+    }
+}

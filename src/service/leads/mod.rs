@@ -1,6 +1,8 @@
 //! Leads. [`visibility`] is the rule every other domain reads leads
 //! through (it depends on no domain); [`fields`] declares what clients
-//! write; [`write`] creates and changes; [`filter`] and [`listing`] find.
+//! write; [`write`] creates and changes; [`filter`] and [`listing`] find;
+//! [`export`] turns them into rows of cells.
+pub mod export;
 pub mod fields;
 pub mod filter;
 pub mod listing;
