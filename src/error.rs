@@ -235,7 +235,13 @@ impl AppError {
         let ext = gql.extensions.get_or_insert_with(Default::default);
         ext.set("code", self.code());
         match self {
-            Self::BadUserInput { field, .. } => ext.set("field", client_path(field)),
+            Self::BadUserInput { field, .. } => {
+                ext.set("field", client_path(field));
+                // An item of a list argument (`leadIds[17]`): its position too.
+                if let Some(index) = trailing_index(field) {
+                    ext.set("index", index);
+                }
+            }
             Self::UnsupportedMediaType(_) => ext.set("field", "Content-Type"),
             Self::BadUserInputs(problems) => {
                 if let Some((field, _)) = problems.first() {
@@ -282,6 +288,12 @@ impl AppError {
 /// `events[3].occurredAt`: services name fields as Rust does, clients as
 /// GraphQL does (keys inside JSON values keep their spelling: they have no
 /// underscores to lose).
+/// `17` of `lead_ids[17]`.
+fn trailing_index(field: &str) -> Option<u64> {
+    let (_, rest) = field.strip_suffix(']')?.rsplit_once('[')?;
+    rest.parse().ok()
+}
+
 pub fn client_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     let mut upper = false;

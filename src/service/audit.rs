@@ -1,7 +1,7 @@
 //! The audit log: who did what, when, from where. Written in the same
 //! transaction as the change it records.
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -80,6 +80,26 @@ pub async fn acted<C: ConnectionTrait>(
 }
 
 pub async fn record<C: ConnectionTrait>(conn: &C, entry: AuditEntry) -> AppResult<()> {
+    row(entry).insert(conn).await?;
+    Ok(())
+}
+
+/// Many entries in few statements: a bulk operation's per-lead entries.
+pub async fn record_many<C: ConnectionTrait>(conn: &C, entries: Vec<AuditEntry>) -> AppResult<()> {
+    let mut rows = entries.into_iter().map(row).peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<audit_log::ActiveModel> = rows.by_ref().take(CHUNK).collect();
+        audit_log::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Rows per statement, well inside SQLite's bind limit.
+const CHUNK: usize = 500;
+
+fn row(entry: AuditEntry) -> audit_log::ActiveModel {
     let details = match (entry.details, entry.api_key_id) {
         (details, None) => details,
         (Some(Value::Object(mut map)), Some(key)) => {
@@ -100,9 +120,6 @@ pub async fn record<C: ConnectionTrait>(conn: &C, entry: AuditEntry) -> AppResul
         ip: Set(entry.ip),
         details: Set(details),
     }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// `{"field": {"before": .., "after": ..}}` for the fields that differ.

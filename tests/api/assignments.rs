@@ -1,5 +1,6 @@
 use leadscore::entity::{
     assignment::{self, AssignmentStatus},
+    audit_log,
     user::Role,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -251,4 +252,160 @@ async fn two_managers_assigning_at_once_end_with_one_active_assignment_and_a_con
             .unwrap();
         assert_eq!(active, 1);
     }
+}
+
+const BULK: &str = "mutation($ids: [ID!]!, $u: ID!, $n: String) { bulkAssignLeads(leadIds: $ids, userId: $u, note: $n) { operationId assigned transferred unchanged } }";
+const MY_COUNT: &str = "{ myLeads(first: 1) { totalCount } }";
+const INBOX: &str =
+    "{ unreadNotificationCount notifications(first: 1) { edges { node { kind body } } } }";
+
+async fn my_count(app: &TestApp, token: &str) -> u64 {
+    let body = app.gql(MY_COUNT, json!({}), Some(token)).await;
+    body["data"]["myLeads"]["totalCount"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_manager_reassigns_many_leads_in_one_call_with_one_notification_per_person() {
+    let app = spawn_app().await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+    let ana = app.signed_in("ana@example.com", Role::SalesRep).await;
+    let ben = app.signed_in("ben@example.com", Role::SalesRep).await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let id = app
+            .create_lead(&manager.access, json!({ "lastName": format!("L{i}") }))
+            .await;
+        if i < 20 {
+            assert_ok(&app.assign(&manager.access, &id, &ana.user_id).await);
+        } else if i == 20 {
+            assert_ok(&app.assign(&manager.access, &id, &ben.user_id).await);
+        }
+        ids.push(id);
+    }
+    let inbox_before = |body: &Value| body["data"]["unreadNotificationCount"].as_u64().unwrap();
+    let ana_before = inbox_before(&app.gql(INBOX, json!({}), Some(&ana.access)).await);
+    let ben_before = inbox_before(&app.gql(INBOX, json!({}), Some(&ben.access)).await);
+
+    let body = app
+        .gql(
+            BULK,
+            json!({ "ids": ids, "u": ben.user_id, "n": "territory change" }),
+            Some(&manager.access),
+        )
+        .await;
+    assert_ok(&body);
+    let done = &body["data"]["bulkAssignLeads"];
+    assert_eq!(
+        (&done["assigned"], &done["transferred"], &done["unchanged"]),
+        (&json!(9), &json!(20), &json!(1))
+    );
+    assert_eq!(my_count(&app, &ben.access).await, 30);
+    assert_eq!(my_count(&app, &ana.access).await, 0);
+
+    let ben_inbox = app.gql(INBOX, json!({}), Some(&ben.access)).await;
+    let ana_inbox = app.gql(INBOX, json!({}), Some(&ana.access)).await;
+    assert_eq!(inbox_before(&ben_inbox), ben_before + 1, "{ben_inbox}");
+    assert_eq!(inbox_before(&ana_inbox), ana_before + 1, "{ana_inbox}");
+    let newest = |inbox: &Value| {
+        inbox["data"]["notifications"]["edges"][0]["node"]["body"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        newest(&ben_inbox).starts_with("29 leads assigned to you"),
+        "{ben_inbox}"
+    );
+    assert!(
+        newest(&ana_inbox).starts_with("20 leads of yours transferred"),
+        "{ana_inbox}"
+    );
+
+    let operation = done["operationId"].as_str().unwrap().to_string();
+    let audited = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.is_in(["lead.assigned", "lead.transferred"]))
+        .all(app.core.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| {
+            a.details
+                .as_ref()
+                .is_some_and(|d| d["operation"] == json!(operation))
+        })
+        .count();
+    assert_eq!(
+        audited, 29,
+        "one entry per changed lead, sharing the operation id"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_id_fails_the_whole_bulk_assignment_naming_its_position() {
+    let app = spawn_app().await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+    let ana = app.signed_in("ana@example.com", Role::SalesRep).await;
+    let ben = app.signed_in("ben@example.com", Role::SalesRep).await;
+    let first = app
+        .create_lead(&manager.access, json!({ "lastName": "First" }))
+        .await;
+    let anas = app
+        .create_lead(&manager.access, json!({ "lastName": "Anas" }))
+        .await;
+    assert_ok(&app.assign(&manager.access, &anas, &ana.user_id).await);
+    let stranger = uuid::Uuid::now_v7().to_string();
+
+    let body = app
+        .gql(
+            BULK,
+            json!({ "ids": [first, stranger, anas], "u": ben.user_id }),
+            Some(&manager.access),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "leadIds[1]");
+    assert_eq!(body["errors"][0]["extensions"]["index"], 1);
+    assert_eq!(my_count(&app, &ben.access).await, 0, "all or nothing");
+    assert_eq!(my_count(&app, &ana.access).await, 1);
+
+    let twice = app
+        .gql(
+            BULK,
+            json!({ "ids": [first, first], "u": ben.user_id }),
+            Some(&manager.access),
+        )
+        .await;
+    assert_eq!(twice["errors"][0]["extensions"]["field"], "leadIds[1]");
+    let too_many: Vec<String> = (0..1001)
+        .map(|_| uuid::Uuid::now_v7().to_string())
+        .collect();
+    let body = app
+        .gql(
+            BULK,
+            json!({ "ids": too_many, "u": ben.user_id }),
+            Some(&manager.access),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(body["errors"][0]["extensions"]["field"], "leadIds");
+
+    // A rep reaches only their own leads, and may pass them on.
+    let body = app
+        .gql(
+            BULK,
+            json!({ "ids": [anas, first], "u": ben.user_id }),
+            Some(&ana.access),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["index"], 1, "{body}");
+    let body = app
+        .gql(
+            BULK,
+            json!({ "ids": [anas], "u": ben.user_id }),
+            Some(&ana.access),
+        )
+        .await;
+    assert_ok(&body);
+    assert_eq!(body["data"]["bulkAssignLeads"]["transferred"], 1);
+    assert_eq!(my_count(&app, &ben.access).await, 1);
 }

@@ -1,5 +1,5 @@
 //! Changing leads, and the work on them: activities, notes, assignments.
-use async_graphql::{Context, InputObject, Object, Result, ID};
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::inputs::{CreateLeadInput, UpdateLeadInput};
@@ -163,6 +163,37 @@ impl LeadMutation {
         ))
     }
 
+    /// Gives up to 1,000 leads to one user in one transaction: unassigned
+    /// leads are assigned, others transferred, the user's own left as they
+    /// are. Managers and admins any lead; a sales rep only their own. All
+    /// or nothing: an id that is not a lead you may see fails the call with
+    /// `extensions.field` `leadIds[i]` and `extensions.index` `i`. Each lead
+    /// is audited under one `operationId`; the new assignee and each
+    /// previous one get one notification for the whole operation.
+    async fn bulk_assign_leads(
+        &self,
+        ctx: &Context<'_>,
+        lead_ids: Vec<ID>,
+        user_id: ID,
+        note: Option<String>,
+    ) -> Result<BulkAssignResult> {
+        let lead_ids = lead_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| parse_id(&format!("leadIds[{i}]"), id))
+            .collect::<AppResult<Vec<_>>>()?;
+        let user_id = parse_id("userId", &user_id)?;
+        let note = parse_optional::<LongText>("note", note)?;
+        let done =
+            assignments::bulk_assign(ctx.core(), ctx.actor()?, &lead_ids, user_id, note).await?;
+        Ok(BulkAssignResult {
+            operation_id: done.operation_id.into(),
+            assigned: done.assigned as i32,
+            transferred: done.transferred as i32,
+            unchanged: done.unchanged as i32,
+        })
+    }
+
     /// Managers and admins, or the current assignee handing the lead on.
     async fn transfer_lead(
         &self,
@@ -192,4 +223,17 @@ impl LeadMutation {
             assignments::complete(ctx.core(), ctx.actor()?, lead_id, outcome).await?,
         ))
     }
+}
+
+/// What `bulkAssignLeads` did.
+#[derive(SimpleObject)]
+pub struct BulkAssignResult {
+    /// Shared by the audit entries of every lead it changed.
+    pub operation_id: ID,
+    /// Leads that had no assignee.
+    pub assigned: i32,
+    /// Leads taken from another assignee.
+    pub transferred: i32,
+    /// Leads the user already had.
+    pub unchanged: i32,
 }

@@ -61,6 +61,51 @@ pub async fn record<C: ConnectionTrait>(
     Ok(activity)
 }
 
+/// The same kind of activity on many leads at once (a bulk operation), in
+/// few statements; `summaries` pairs each lead with its text.
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    summaries: Vec<(Uuid, String)>,
+    actor_id: Option<Uuid>,
+    kind: ActivityKind,
+    occurred_at: DateTime<Utc>,
+) -> AppResult<()> {
+    const CHUNK: usize = 500;
+    let lead_ids: Vec<Uuid> = summaries.iter().map(|(id, _)| *id).collect();
+    let mut rows = summaries
+        .into_iter()
+        .map(|(lead_id, summary)| lead_activity::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            lead_id: Set(lead_id),
+            actor_id: Set(actor_id),
+            kind: Set(kind),
+            direction: Set(None),
+            summary: Set(summary),
+            occurred_at: Set(occurred_at),
+            created_at: Set(Utc::now()),
+        })
+        .peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(CHUNK).collect();
+        lead_activity::Entity::insert_many(chunk)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    for ids in lead_ids.chunks(CHUNK) {
+        lead::Entity::update_many()
+            .col_expr(lead::Column::LastActivityAt, Expr::value(occurred_at))
+            .filter(lead::Column::Id.is_in(ids.iter().copied()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(lead::Column::LastActivityAt.is_null())
+                    .add(lead::Column::LastActivityAt.lt(occurred_at)),
+            )
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub struct LogActivity {
     pub lead_id: Uuid,
     pub kind: ActivityKind,

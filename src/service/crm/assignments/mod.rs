@@ -30,8 +30,10 @@ use crate::{
     values::LongText,
 };
 
+mod bulk;
 mod read;
 
+pub use bulk::{bulk_assign, BulkAssigned, MAX_LEADS};
 pub use read::{active_for, assignees_of, for_leads, history};
 
 fn already_assigned() -> AppError {
@@ -354,8 +356,9 @@ async fn notify(
     kind: NotificationKind,
     title: &str,
     body: String,
-    lead_id: Uuid,
+    lead_id: impl Into<Option<Uuid>>,
 ) -> AppResult<()> {
+    let lead_id = lead_id.into();
     let notices = users
         .iter()
         .filter(|u| **u != actor.user_id)
@@ -364,7 +367,7 @@ async fn notify(
             kind,
             title: title.into(),
             body: body.clone(),
-            lead_id: Some(lead_id),
+            lead_id,
         })
         .collect();
     notifications::push(uow, notices).await

@@ -1,0 +1,303 @@
+//! Assigning many leads to one user at once, as a manager reorganising
+//! territories does: all or nothing, the leads locked in id order (so no
+//! deadlock with single-lead changes, which lock one lead), audited per
+//! lead under one operation id, and one notification per recipient instead
+//! of one per lead.
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use uuid::Uuid;
+
+use super::{assignable, notify};
+use crate::{
+    auth::Actor,
+    core::Core,
+    db::dialect::unique_violation,
+    entity::{
+        assignment::{self, AssignmentStatus, Column},
+        lead,
+        lead_activity::ActivityKind,
+        notification::NotificationKind,
+    },
+    error::{AppError, AppResult},
+    service::{
+        audit::{self, AuditEntry},
+        crm::activities,
+        leads::visibility::find_visible,
+    },
+    values::LongText,
+};
+
+/// The most leads one synchronous call changes.
+pub const MAX_LEADS: usize = 1_000;
+/// Rows per insert statement, well inside SQLite's bind limit.
+const CHUNK: usize = 500;
+
+/// What a bulk assignment did.
+#[derive(Debug)]
+pub struct BulkAssigned {
+    /// Shared by the audit entries of every lead it changed.
+    pub operation_id: Uuid,
+    /// Leads that had no assignee.
+    pub assigned: u64,
+    /// Leads taken from another assignee.
+    pub transferred: u64,
+    /// Leads the user already had.
+    pub unchanged: u64,
+}
+
+/// Gives every lead of `lead_ids` to `user_id`: unassigned leads are
+/// assigned, others transferred, the user's own left as they are. A
+/// manager or admin may do this to any lead; a sales rep only to leads
+/// they may see, which are their own (as with one transfer). One id that
+/// is not a lead the actor may see (or appears twice) fails the whole
+/// call, naming its position: `[i]`.
+#[tracing::instrument(skip_all, fields(actor = %actor.user_id, leads = lead_ids.len(), to = %user_id))]
+pub async fn bulk_assign(
+    core: &Core,
+    actor: &Actor,
+    lead_ids: &[Uuid],
+    user_id: Uuid,
+    note: Option<LongText>,
+) -> AppResult<BulkAssigned> {
+    actor.person()?;
+    if lead_ids.is_empty() || lead_ids.len() > MAX_LEADS {
+        return Err(AppError::bad_input(
+            "lead_ids",
+            format!("give from 1 to {MAX_LEADS} lead ids (use a filter job for more)"),
+        ));
+    }
+    let mut seen = HashSet::with_capacity(lead_ids.len());
+    if let Some(i) = lead_ids.iter().position(|id| !seen.insert(*id)) {
+        return Err(AppError::bad_input(
+            format!("lead_ids[{i}]"),
+            "this lead id appears twice",
+        ));
+    }
+    let note = note.map(LongText::into_inner);
+    let uow = core.begin().await?;
+    let txn = uow.conn();
+    let target = assignable(txn, user_id, "user_id").await?;
+    let leads = uow
+        .dialect()
+        .for_update(
+            find_visible(actor)
+                .filter(lead::Column::Id.is_in(lead_ids.iter().copied()))
+                .order_by_asc(lead::Column::Id),
+        )
+        .all(txn)
+        .await?;
+    if leads.len() != lead_ids.len() {
+        let found: HashSet<Uuid> = leads.iter().map(|l| l.id).collect();
+        let i = lead_ids
+            .iter()
+            .position(|id| !found.contains(id))
+            .unwrap_or_default();
+        return Err(AppError::bad_input(
+            format!("lead_ids[{i}]"),
+            "no such lead, or not one you may see",
+        ));
+    }
+    let mut current: HashMap<Uuid, assignment::Model> = HashMap::new();
+    for ids in lead_ids.chunks(CHUNK) {
+        for active in assignment::Entity::find()
+            .filter(Column::LeadId.is_in(ids.iter().copied()))
+            .filter(Column::Status.eq(AssignmentStatus::Active))
+            .all(txn)
+            .await?
+        {
+            current.insert(active.lead_id, active);
+        }
+    }
+    if !actor.is_manager_or_admin()
+        && leads.iter().any(|l| {
+            current
+                .get(&l.id)
+                .is_none_or(|a| a.assignee_id != actor.user_id)
+        })
+    {
+        return Err(AppError::Forbidden(
+            "a sales rep may pass on only their own leads".into(),
+        ));
+    }
+
+    let operation_id = Uuid::now_v7();
+    let now = Utc::now();
+    let mut closing = Vec::new();
+    let mut given: Vec<(&lead::Model, Option<Uuid>)> = Vec::new();
+    let mut unchanged = 0;
+    for lead in &leads {
+        match current.get(&lead.id) {
+            Some(a) if a.assignee_id == user_id => unchanged += 1,
+            Some(a) => {
+                closing.push(a.id);
+                given.push((lead, Some(a.assignee_id)));
+            }
+            None => given.push((lead, None)),
+        }
+    }
+    for ids in closing.chunks(CHUNK) {
+        let closed = assignment::Entity::update_many()
+            .col_expr(Column::Status, Expr::value(AssignmentStatus::Transferred))
+            .col_expr(Column::CompletedAt, Expr::value(now))
+            .col_expr(Column::Outcome, Expr::value(note.clone()))
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .filter(Column::Status.eq(AssignmentStatus::Active))
+            .exec(txn)
+            .await?;
+        if closed.rows_affected != ids.len() as u64 {
+            return Err(changed_meanwhile());
+        }
+    }
+    for chunk in given.chunks(CHUNK) {
+        let rows = chunk.iter().map(|(lead, _)| assignment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            lead_id: Set(lead.id),
+            assignee_id: Set(user_id),
+            assigned_by: Set(Some(actor.user_id)),
+            status: Set(AssignmentStatus::Active),
+            note: Set(note.clone()),
+            assigned_at: Set(now),
+            completed_at: Set(None),
+            outcome: Set(None),
+        });
+        assignment::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await
+            .map_err(|err| {
+                if unique_violation(&err) == Some("assignments.lead_id") {
+                    changed_meanwhile()
+                } else {
+                    err.into()
+                }
+            })?;
+    }
+
+    let why = note
+        .as_deref()
+        .map(|n| format!(": {n}"))
+        .unwrap_or_default();
+    for (kind, transferred) in [
+        (ActivityKind::Assignment, false),
+        (ActivityKind::Transfer, true),
+    ] {
+        let summaries: Vec<(Uuid, String)> = given
+            .iter()
+            .filter(|(_, from)| from.is_some() == transferred)
+            .map(|(lead, _)| {
+                let verb = if transferred {
+                    "Transferred"
+                } else {
+                    "Assigned"
+                };
+                (lead.id, format!("{verb} to {}{why}", target.full_name))
+            })
+            .collect();
+        if !summaries.is_empty() {
+            activities::record_many(txn, summaries, Some(actor.user_id), kind, now).await?;
+        }
+    }
+    audit::record_many(
+        txn,
+        given
+            .iter()
+            .map(|(lead, from)| {
+                let (action, details) = match from {
+                    Some(from) => (
+                        "lead.transferred",
+                        serde_json::json!({ "from": from, "to": user_id, "reason": note, "operation": operation_id }),
+                    ),
+                    None => (
+                        "lead.assigned",
+                        serde_json::json!({ "assignee": user_id, "note": note, "operation": operation_id }),
+                    ),
+                };
+                AuditEntry::new(action)
+                    .by(actor)
+                    .entity("lead", lead.id)
+                    .details(details)
+            })
+            .collect(),
+    )
+    .await?;
+
+    let transferred = given.iter().filter(|(_, from)| from.is_some()).count() as u64;
+    let assigned = given.len() as u64 - transferred;
+    if !given.is_empty() {
+        notify_summaries(&uow, actor, &target.full_name, user_id, &given, &why).await?;
+    }
+    uow.commit().await?;
+    Ok(BulkAssigned {
+        operation_id,
+        assigned,
+        transferred,
+        unchanged,
+    })
+}
+
+/// One notification to the new assignee, and one to each previous one.
+async fn notify_summaries(
+    uow: &crate::db::UnitOfWork,
+    actor: &Actor,
+    target_name: &str,
+    user_id: Uuid,
+    given: &[(&lead::Model, Option<Uuid>)],
+    why: &str,
+) -> AppResult<()> {
+    let count = |n: usize| {
+        if n == 1 {
+            "1 lead".to_string()
+        } else {
+            format!("{n} leads")
+        }
+    };
+    // With one lead the notification points at it, as a single change's does.
+    let only = |leads: &[Uuid]| (leads.len() == 1).then(|| leads[0]);
+    let received: Vec<Uuid> = given.iter().map(|(l, _)| l.id).collect();
+    notify(
+        uow,
+        actor,
+        &[user_id],
+        NotificationKind::LeadAssigned,
+        "Leads were assigned to you",
+        format!(
+            "{} assigned to you by {}{why}.",
+            count(received.len()),
+            actor.email
+        ),
+        only(&received),
+    )
+    .await?;
+    let mut lost: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (lead, from) in given {
+        if let Some(from) = from {
+            lost.entry(*from).or_default().push(lead.id);
+        }
+    }
+    for (from, leads) in lost {
+        notify(
+            uow,
+            actor,
+            &[from],
+            NotificationKind::LeadTransferred,
+            "Leads of yours were transferred",
+            format!(
+                "{} of yours transferred to {target_name} by {}{why}.",
+                count(leads.len()),
+                actor.email
+            ),
+            only(&leads),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn changed_meanwhile() -> AppError {
+    AppError::Conflict {
+        field: None,
+        message: "an assignment of these leads changed meanwhile: reload and try again".into(),
+        existing_id: None,
+    }
+}
