@@ -631,3 +631,67 @@ async fn admins_read_a_leads_audit_trail_newest_first() {
         "QUALIFIED"
     );
 }
+
+#[tokio::test]
+async fn a_manager_deletes_and_restores_many_leads_at_once_all_or_nothing() {
+    const DELETE: &str =
+        "mutation($ids: [ID!]!) { bulkDeleteLeads(leadIds: $ids) { operationId changed } }";
+    const RESTORE: &str =
+        "mutation($ids: [ID!]!) { restoreLeads(leadIds: $ids) { operationId changed } }";
+    const COUNT: &str = "{ leads(first: 1) { totalCount } }";
+    let app = spawn_app().await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let token = Some(manager.access.as_str());
+    let a = app
+        .create_lead(&manager.access, json!({ "lastName": "A" }))
+        .await;
+    let b = app
+        .create_lead(&manager.access, json!({ "lastName": "B" }))
+        .await;
+    let c = app
+        .create_lead(&manager.access, json!({ "lastName": "C" }))
+        .await;
+    let count = |body: Value| body["data"]["leads"]["totalCount"].as_u64().unwrap();
+
+    let refused = app
+        .gql(DELETE, json!({ "ids": [a] }), Some(&rep.access))
+        .await;
+    assert_eq!(error_code(&refused), "FORBIDDEN");
+
+    let deleted = app.gql(DELETE, json!({ "ids": [a, b] }), token).await;
+    assert_ok(&deleted);
+    assert_eq!(deleted["data"]["bulkDeleteLeads"]["changed"], 2);
+    assert_eq!(count(app.gql(COUNT, json!({}), token).await), 1);
+
+    let again = app.gql(DELETE, json!({ "ids": [c, a] }), token).await;
+    assert_eq!(error_code(&again), "BAD_USER_INPUT");
+    assert_eq!(again["errors"][0]["extensions"]["field"], "leadIds[1]");
+    assert_eq!(
+        count(app.gql(COUNT, json!({}), token).await),
+        1,
+        "c was not deleted"
+    );
+
+    let live = app.gql(RESTORE, json!({ "ids": [a, c] }), token).await;
+    assert_eq!(live["errors"][0]["extensions"]["index"], 1, "{live}");
+    let restored = app.gql(RESTORE, json!({ "ids": [a, b] }), token).await;
+    assert_ok(&restored);
+    assert_eq!(restored["data"]["restoreLeads"]["changed"], 2);
+    assert_eq!(count(app.gql(COUNT, json!({}), token).await), 3);
+
+    let operation = deleted["data"]["bulkDeleteLeads"]["operationId"].clone();
+    let audited = audit_log::Entity::find()
+        .filter(audit_log::Column::Action.eq("lead.deleted"))
+        .all(app.core.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| {
+            e.details
+                .as_ref()
+                .is_some_and(|d| d["operation"] == operation)
+        })
+        .count();
+    assert_eq!(audited, 2);
+}

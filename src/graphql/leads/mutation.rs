@@ -177,11 +177,7 @@ impl LeadMutation {
         user_id: ID,
         note: Option<String>,
     ) -> Result<BulkAssignResult> {
-        let lead_ids = lead_ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| parse_id(&format!("leadIds[{i}]"), id))
-            .collect::<AppResult<Vec<_>>>()?;
+        let lead_ids = parse_ids(&lead_ids)?;
         let user_id = parse_id("userId", &user_id)?;
         let note = parse_optional::<LongText>("note", note)?;
         let done =
@@ -192,6 +188,32 @@ impl LeadMutation {
             transferred: done.transferred as i32,
             unchanged: done.unchanged as i32,
         })
+    }
+
+    /// Soft-deletes up to 1,000 leads at once (managers and admins), all or
+    /// nothing; each lead audited under one `operationId`.
+    async fn bulk_delete_leads(
+        &self,
+        ctx: &Context<'_>,
+        lead_ids: Vec<ID>,
+    ) -> Result<BulkChangeResult> {
+        let ids = parse_ids(&lead_ids)?;
+        Ok(leads::bulk::delete_many(ctx.core(), ctx.actor()?, &ids)
+            .await?
+            .into())
+    }
+
+    /// Brings back up to 1,000 deleted leads (managers and admins), all or
+    /// nothing; each lead audited under one `operationId`.
+    async fn restore_leads(
+        &self,
+        ctx: &Context<'_>,
+        lead_ids: Vec<ID>,
+    ) -> Result<BulkChangeResult> {
+        let ids = parse_ids(&lead_ids)?;
+        Ok(leads::bulk::restore_many(ctx.core(), ctx.actor()?, &ids)
+            .await?
+            .into())
     }
 
     /// Managers and admins, or the current assignee handing the lead on.
@@ -236,4 +258,29 @@ pub struct BulkAssignResult {
     pub transferred: i32,
     /// Leads the user already had.
     pub unchanged: i32,
+}
+
+/// What `bulkDeleteLeads` and `restoreLeads` did.
+#[derive(SimpleObject)]
+pub struct BulkChangeResult {
+    /// Shared by the audit entries of every lead it changed.
+    pub operation_id: ID,
+    pub changed: i32,
+}
+
+impl From<leads::bulk::BulkChanged> for BulkChangeResult {
+    fn from(done: leads::bulk::BulkChanged) -> Self {
+        Self {
+            operation_id: done.operation_id.into(),
+            changed: done.changed as i32,
+        }
+    }
+}
+
+/// A bulk call's ids; a malformed one is named by its position.
+fn parse_ids(ids: &[ID]) -> AppResult<Vec<uuid::Uuid>> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| parse_id(&format!("leadIds[{i}]"), id))
+        .collect()
 }

@@ -3,7 +3,7 @@
 //! deadlock with single-lead changes, which lock one lead), audited per
 //! lead under one operation id, and one notification per recipient instead
 //! of one per lead.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -24,13 +24,14 @@ use crate::{
     service::{
         audit::{self, AuditEntry},
         crm::activities,
-        leads::visibility::find_visible,
+        leads::{
+            bulk::{check_ids, missing},
+            visibility::find_visible,
+        },
     },
     values::LongText,
 };
 
-/// The most leads one synchronous call changes.
-pub const MAX_LEADS: usize = 1_000;
 /// Rows per insert statement, well inside SQLite's bind limit.
 const CHUNK: usize = 500;
 
@@ -62,19 +63,7 @@ pub async fn bulk_assign(
     note: Option<LongText>,
 ) -> AppResult<BulkAssigned> {
     actor.person()?;
-    if lead_ids.is_empty() || lead_ids.len() > MAX_LEADS {
-        return Err(AppError::bad_input(
-            "lead_ids",
-            format!("give from 1 to {MAX_LEADS} lead ids (use a filter job for more)"),
-        ));
-    }
-    let mut seen = HashSet::with_capacity(lead_ids.len());
-    if let Some(i) = lead_ids.iter().position(|id| !seen.insert(*id)) {
-        return Err(AppError::bad_input(
-            format!("lead_ids[{i}]"),
-            "this lead id appears twice",
-        ));
-    }
+    check_ids(lead_ids)?;
     let note = note.map(LongText::into_inner);
     let uow = core.begin().await?;
     let txn = uow.conn();
@@ -89,13 +78,9 @@ pub async fn bulk_assign(
         .all(txn)
         .await?;
     if leads.len() != lead_ids.len() {
-        let found: HashSet<Uuid> = leads.iter().map(|l| l.id).collect();
-        let i = lead_ids
-            .iter()
-            .position(|id| !found.contains(id))
-            .unwrap_or_default();
-        return Err(AppError::bad_input(
-            format!("lead_ids[{i}]"),
+        return Err(missing(
+            lead_ids,
+            &leads,
             "no such lead, or not one you may see",
         ));
     }

@@ -33,7 +33,7 @@ use crate::{
 mod bulk;
 mod read;
 
-pub use bulk::{bulk_assign, BulkAssigned, MAX_LEADS};
+pub use bulk::{bulk_assign, BulkAssigned};
 pub use read::{active_for, assignees_of, for_leads, history};
 
 fn already_assigned() -> AppError {
