@@ -695,3 +695,81 @@ async fn a_manager_deletes_and_restores_many_leads_at_once_all_or_nothing() {
         .count();
     assert_eq!(audited, 2);
 }
+
+#[tokio::test]
+async fn a_bulk_status_change_records_history_and_rescores_each_lead_as_one_change_would() {
+    const SET: &str = "mutation($ids: [ID!]!, $s: LeadStatus!) { bulkUpdateLeadStatus(leadIds: $ids, status: $s) { changed } }";
+    const SEE: &str = "query($id: ID!) { lead(id: $id) { status score { priorityTier } activities(first: 5) { edges { node { kind summary } } } } }";
+    let app = spawn_app().await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let token = Some(manager.access.as_str());
+    let a = app
+        .create_lead(&manager.access, json!({ "lastName": "A" }))
+        .await;
+    let b = app
+        .create_lead(&manager.access, json!({ "lastName": "B" }))
+        .await;
+    let c = app
+        .create_lead(
+            &manager.access,
+            json!({ "lastName": "C", "status": "QUALIFIED" }),
+        )
+        .await;
+    assert_ok(&app.assign(&manager.access, &a, &rep.user_id).await);
+
+    let body = app
+        .gql(SET, json!({ "ids": [a, b, c], "s": "QUALIFIED" }), token)
+        .await;
+    assert_ok(&body);
+    assert_eq!(
+        body["data"]["bulkUpdateLeadStatus"]["changed"], 2,
+        "c was already QUALIFIED"
+    );
+    let seen = app.gql(SEE, json!({ "id": b }), token).await;
+    assert_eq!(seen["data"]["lead"]["status"], "QUALIFIED");
+    let kinds: Vec<&Value> = seen["data"]["lead"]["activities"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"]["summary"])
+        .collect();
+    assert!(
+        kinds.contains(&&json!("Status changed from NEW to QUALIFIED")),
+        "{seen}"
+    );
+
+    // A rep changes only their own leads; a closed lead leaves the call list.
+    let body = app
+        .gql(SET, json!({ "ids": [a, b], "s": "WON" }), Some(&rep.access))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "leadIds[1]",
+        "{body}"
+    );
+    let body = app
+        .gql(SET, json!({ "ids": [a], "s": "WON" }), Some(&rep.access))
+        .await;
+    assert_ok(&body);
+    let won = app.gql(SEE, json!({ "id": a }), token).await;
+    assert_eq!(won["data"]["lead"]["status"], "WON");
+    assert_eq!(
+        won["data"]["lead"]["score"]["priorityTier"],
+        Value::Null,
+        "rescored: unranked"
+    );
+    let history = leadscore::entity::lead_status_change::Entity::find()
+        .all(app.core.db())
+        .await
+        .unwrap();
+    let a_id = uuid::Uuid::parse_str(&a).unwrap();
+    let a_history: Vec<_> = history
+        .iter()
+        .filter(|h| h.lead_id == a_id)
+        .map(|h| (h.from_status, h.to_status))
+        .collect();
+    assert!(a_history.contains(&(
+        Some(leadscore::entity::lead::LeadStatus::Qualified),
+        leadscore::entity::lead::LeadStatus::Won
+    )));
+}

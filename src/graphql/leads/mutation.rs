@@ -7,7 +7,10 @@ use crate::{
     error::{AppError, AppResult},
     graphql::{
         context::ContextExt,
-        types::{Activity, ActivityDirection, ActivityKind, Assignment, Lead, LeadScore, Note},
+        types::{
+            Activity, ActivityDirection, ActivityKind, Assignment, Lead, LeadScore, LeadStatus,
+            Note,
+        },
         users::parse_id,
         wire::{parse, parse_optional},
     },
@@ -188,6 +191,23 @@ impl LeadMutation {
             transferred: done.transferred as i32,
             unchanged: done.unchanged as i32,
         })
+    }
+
+    /// Moves up to 1,000 leads to one status, as many single status changes
+    /// would (history, activity, audit, a new score), all or nothing; leads
+    /// already there are left alone. A sales rep changes only their own.
+    async fn bulk_update_lead_status(
+        &self,
+        ctx: &Context<'_>,
+        lead_ids: Vec<ID>,
+        status: LeadStatus,
+    ) -> Result<BulkChangeResult> {
+        let ids = parse_ids(&lead_ids)?;
+        Ok(
+            leads::bulk::set_status_many(ctx.core(), ctx.actor()?, &ids, status.into())
+                .await?
+                .into(),
+        )
     }
 
     /// Soft-deletes up to 1,000 leads at once (managers and admins), all or

@@ -10,13 +10,20 @@ use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder
 use serde_json::json;
 use uuid::Uuid;
 
-use super::visibility::find_visible;
+use super::{status, visibility::find_visible};
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
     core::Core,
-    entity::lead::{self, Column},
+    entity::{
+        lead::{self, Column, LeadStatus},
+        lead_activity::ActivityKind,
+    },
     error::{AppError, AppResult},
-    service::audit::{self, AuditEntry},
+    service::{
+        audit::{self, AuditEntry},
+        crm::activities,
+        scores::rescoring,
+    },
 };
 
 /// The most leads one synchronous call changes.
@@ -56,6 +63,98 @@ pub fn missing(ids: &[Uuid], found: &[lead::Model], what: &str) -> AppError {
 pub struct BulkChanged {
     pub operation_id: Uuid,
     pub changed: u64,
+}
+
+/// Moves every lead of `lead_ids` to `to`, as one status change each would:
+/// status history, an activity, an audit entry (sharing one operation id)
+/// and a new score; leads already there are left alone. A sales rep may
+/// change their own leads, as with one.
+#[tracing::instrument(skip_all, fields(actor = %actor.user_id, leads = lead_ids.len(), to = ?to))]
+pub async fn set_status_many(
+    core: &Core,
+    actor: &Actor,
+    lead_ids: &[Uuid],
+    to: LeadStatus,
+) -> AppResult<BulkChanged> {
+    actor.may(Scope::LeadsWrite)?;
+    check_ids(lead_ids)?;
+    let uow = core.begin().await?;
+    let leads = uow
+        .dialect()
+        .for_update(
+            find_visible(actor)
+                .filter(Column::Id.is_in(lead_ids.iter().copied()))
+                .order_by_asc(Column::Id),
+        )
+        .all(uow.conn())
+        .await?;
+    if leads.len() != lead_ids.len() {
+        return Err(missing(
+            lead_ids,
+            &leads,
+            "no such lead, or not one you may see",
+        ));
+    }
+    let moving: Vec<(Uuid, LeadStatus)> = leads
+        .iter()
+        .filter(|l| l.status != to)
+        .map(|l| (l.id, l.status))
+        .collect();
+    let operation_id = Uuid::now_v7();
+    let now = Utc::now();
+    let ids: Vec<Uuid> = moving.iter().map(|(id, _)| *id).collect();
+    for chunk in ids.chunks(500) {
+        lead::Entity::update_many()
+            .col_expr(Column::Status, Expr::value(to))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.is_in(chunk.iter().copied()))
+            .exec(uow.conn())
+            .await?;
+    }
+    status::record_many(uow.conn(), &moving, to, now, Some(actor.user_id)).await?;
+    let name = |s: LeadStatus| json!(s).as_str().unwrap_or_default().to_string();
+    activities::record_many(
+        uow.conn(),
+        moving
+            .iter()
+            .map(|(id, from)| {
+                (
+                    *id,
+                    format!("Status changed from {} to {}", name(*from), name(to)),
+                )
+            })
+            .collect(),
+        Some(actor.user_id),
+        ActivityKind::StatusChange,
+        now,
+    )
+    .await?;
+    audit::record_many(
+        uow.conn(),
+        moving
+            .iter()
+            .map(|(id, from)| {
+                let mut diff = audit::changes(&[("status", json!(from), json!(to))]);
+                diff["operation"] = json!(operation_id);
+                AuditEntry::new("lead.updated")
+                    .by(actor)
+                    .entity("lead", *id)
+                    .details(diff)
+            })
+            .collect(),
+    )
+    .await?;
+    rescoring::rescore_ids(core, &uow, &ids).await?;
+    uow.commit().await?;
+    let closes = |s: LeadStatus| matches!(s, LeadStatus::Won | LeadStatus::Lost);
+    if closes(to) || moving.iter().any(|(_, from)| closes(*from)) {
+        // The outcome counts the rules explain themselves with moved.
+        core.basis().clear();
+    }
+    Ok(BulkChanged {
+        operation_id,
+        changed: ids.len() as u64,
+    })
 }
 
 /// Soft-deletes every lead of `lead_ids` (managers and admins, as for one).

@@ -2,7 +2,7 @@
 //! its newest change to WON or LOST, and learning reads only what was
 //! known before that moment. Reporting reads the same history.
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -29,5 +29,31 @@ pub async fn record<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
+    Ok(())
+}
+
+/// The same change on many leads (a bulk status change), `(lead, from)`
+/// each, in few statements.
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    changes: &[(Uuid, LeadStatus)],
+    to: LeadStatus,
+    at: DateTime<Utc>,
+    by: Option<Uuid>,
+) -> AppResult<()> {
+    for chunk in changes.chunks(500) {
+        lead_status_change::Entity::insert_many(chunk.iter().map(|(lead_id, from)| {
+            lead_status_change::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                lead_id: Set(*lead_id),
+                from_status: Set(Some(*from)),
+                to_status: Set(to),
+                changed_at: Set(at),
+                changed_by: Set(by.filter(|id| !id.is_nil())),
+            }
+        }))
+        .exec_without_returning(conn)
+        .await?;
+    }
     Ok(())
 }
