@@ -71,7 +71,10 @@ impl AccessCache {
     /// Remembers that `actor` may act, as read from the database after the
     /// access generation was `generation` (read before the query, so a
     /// change committed meanwhile leaves the entry already stale).
-    pub fn put(&self, session: Uuid, generation: u64, actor: &Actor, user: user::Model) {
+    pub fn put(&self, session: Uuid, generation: u64, actor: &Actor, mut user: user::Model) {
+        // What is remembered for every session holds no secret; nothing
+        // that reads a user from here needs the hash.
+        user.password_hash = String::new();
         let mut entries = self.0.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= Self::CAPACITY {
             entries.clear();
@@ -124,7 +127,9 @@ mod tests {
     fn an_entry_holds_only_in_its_generation_and_token_version() {
         let cache = AccessCache::default();
         let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
-        cache.put(session, 7, &actor(user), row(user, 3));
+        let mut read = row(user, 3);
+        read.password_hash = "$argon2id$...".into();
+        cache.put(session, 7, &actor(user), read);
         assert!(cache.get(user, session, 3, 7).is_some());
         assert!(
             cache.get(user, session, 3, 8).is_none(),
@@ -138,7 +143,11 @@ mod tests {
             cache.get(user, Uuid::now_v7(), 3, 7).is_none(),
             "another session"
         );
-        assert_eq!(cache.user(user, session, 7).map(|u| u.id), Some(user));
+        let remembered = cache
+            .user(user, session, 7)
+            .expect("the row read with the check");
+        assert_eq!(remembered.id, user);
+        assert!(remembered.password_hash.is_empty(), "no secret kept");
         assert!(
             cache.user(user, session, 8).is_none(),
             "the user row goes with the check"
