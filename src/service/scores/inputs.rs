@@ -118,6 +118,27 @@ pub async fn event_rows<C: ConnectionTrait>(
         .await?)
 }
 
+/// What a chat message event said, as text the engine reads.
+pub fn chat_text(kind: EventKind, metadata: &serde_json::Value, at: DateTime<Utc>) -> Option<Text> {
+    let text = metadata.get("text").and_then(serde_json::Value::as_str);
+    (kind == EventKind::ChatMessage)
+        .then_some(text)
+        .flatten()
+        .map(|text| Text {
+            source: TextSource::Chat,
+            text: text.to_string(),
+            at,
+        })
+}
+
+/// An event's duration, capped at a day.
+pub fn seconds(metadata: &serde_json::Value) -> Option<u32> {
+    metadata
+        .get("seconds")
+        .and_then(serde_json::Value::as_u64)
+        .map(|s| s.min(86_400) as u32)
+}
+
 /// Reads the inputs of the leads `ids` at `now`.
 pub async fn gather<C: ConnectionTrait>(
     conn: &C,
@@ -132,23 +153,14 @@ pub async fn gather<C: ConnectionTrait>(
         let Some(kind) = EventKind::parse(&event_type) else {
             continue;
         };
-        if kind == EventKind::ChatMessage {
-            if let Some(text) = metadata.get("text").and_then(|t| t.as_str()) {
-                texts.entry(lead_id).or_default().push(Text {
-                    source: TextSource::Chat,
-                    text: text.to_string(),
-                    at,
-                });
-            }
+        if let Some(text) = chat_text(kind, &metadata, at) {
+            texts.entry(lead_id).or_default().push(text);
         }
-        let seconds = metadata
-            .get("seconds")
-            .and_then(|s| s.as_u64())
-            .map(|s| s.min(86_400) as u32);
-        events
-            .entry(lead_id)
-            .or_default()
-            .push(scoring::Event { kind, at, seconds });
+        events.entry(lead_id).or_default().push(scoring::Event {
+            kind,
+            at,
+            seconds: seconds(&metadata),
+        });
     }
     newest(&mut events, MAX_EVENTS_PER_LEAD, |e| e.at);
 

@@ -18,7 +18,7 @@ use crate::{
     error::AppResult,
     learning::{LeadHistory, Logged, Profile, Touch},
     scoring::{EventKind, InventoryItem, Text, TextSource},
-    service::scores::inputs::event_rows,
+    service::scores::inputs::{chat_text, event_rows, seconds},
 };
 
 /// Per lead, at most this many of its newest events are read.
@@ -67,22 +67,13 @@ pub async fn histories<C: ConnectionTrait>(
         let Some(kind) = EventKind::parse(&kind).filter(|_| before(&lead_id, at)) else {
             continue;
         };
-        if kind == EventKind::ChatMessage {
-            if let Some(text) = metadata.get("text").and_then(Value::as_str) {
-                texts.entry(lead_id).or_default().push(Text {
-                    source: TextSource::Chat,
-                    text: text.to_string(),
-                    at,
-                });
-            }
+        if let Some(text) = chat_text(kind, &metadata, at) {
+            texts.entry(lead_id).or_default().push(text);
         }
         events.entry(lead_id).or_default().push(Touch {
             kind,
             at,
-            seconds: metadata
-                .get("seconds")
-                .and_then(Value::as_u64)
-                .map(|s| s.min(86_400) as u32),
+            seconds: seconds(&metadata),
             pages: metadata.get("pages").and_then(Value::as_f64),
         });
     }
