@@ -47,18 +47,28 @@ pub async fn record<C: ConnectionTrait>(
     }
     .insert(conn)
     .await?;
-    // Only ever moves forward: back-dated activities do not rewind it.
+    advance_last_activity(conn, &[lead_id], occurred_at).await?;
+    Ok(activity)
+}
+
+/// Moves the leads' last activity to `at`, only ever forward: back-dated
+/// activities do not rewind it.
+async fn advance_last_activity<C: ConnectionTrait>(
+    conn: &C,
+    lead_ids: &[Uuid],
+    at: DateTime<Utc>,
+) -> AppResult<()> {
     lead::Entity::update_many()
-        .col_expr(lead::Column::LastActivityAt, Expr::value(occurred_at))
-        .filter(lead::Column::Id.eq(lead_id))
+        .col_expr(lead::Column::LastActivityAt, Expr::value(at))
+        .filter(lead::Column::Id.is_in(lead_ids.iter().copied()))
         .filter(
             sea_orm::Condition::any()
                 .add(lead::Column::LastActivityAt.is_null())
-                .add(lead::Column::LastActivityAt.lt(occurred_at)),
+                .add(lead::Column::LastActivityAt.lt(at)),
         )
         .exec(conn)
         .await?;
-    Ok(activity)
+    Ok(())
 }
 
 /// The same kind of activity on many leads at once (a bulk operation), in
@@ -92,16 +102,7 @@ pub async fn record_many<C: ConnectionTrait>(
             .await?;
     }
     for ids in lead_ids.chunks(CHUNK) {
-        lead::Entity::update_many()
-            .col_expr(lead::Column::LastActivityAt, Expr::value(occurred_at))
-            .filter(lead::Column::Id.is_in(ids.iter().copied()))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(lead::Column::LastActivityAt.is_null())
-                    .add(lead::Column::LastActivityAt.lt(occurred_at)),
-            )
-            .exec(conn)
-            .await?;
+        advance_last_activity(conn, ids, occurred_at).await?;
     }
     Ok(())
 }

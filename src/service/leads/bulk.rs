@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use chrono::Utc;
-use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -14,6 +14,7 @@ use super::{status, visibility::find_visible};
 use crate::{
     auth::{Actor, Scope},
     core::Core,
+    db::UnitOfWork,
     entity::{
         lead::{self, Column, LeadStatus},
         lead_activity::ActivityKind,
@@ -47,15 +48,33 @@ pub fn check_ids(ids: &[Uuid]) -> AppResult<()> {
     }
 }
 
-/// The position in `ids` of the first id missing from `found`, as the
-/// error a bulk call fails with.
-pub fn missing(ids: &[Uuid], found: &[lead::Model], what: &str) -> AppError {
-    let found: HashSet<Uuid> = found.iter().map(|l| l.id).collect();
+/// Locks the leads `select` finds among `ids`, in id order (single-lead
+/// changes lock one lead, so they cannot deadlock with a bulk call); fails
+/// naming the position of the first id it did not find, as `what`.
+pub async fn lock_all(
+    uow: &UnitOfWork,
+    select: Select<lead::Entity>,
+    ids: &[Uuid],
+    what: &str,
+) -> AppResult<Vec<lead::Model>> {
+    let leads = uow
+        .dialect()
+        .for_update(
+            select
+                .filter(Column::Id.is_in(ids.iter().copied()))
+                .order_by_asc(Column::Id),
+        )
+        .all(uow.conn())
+        .await?;
+    if leads.len() == ids.len() {
+        return Ok(leads);
+    }
+    let found: HashSet<Uuid> = leads.iter().map(|l| l.id).collect();
     let i = ids
         .iter()
         .position(|id| !found.contains(id))
         .unwrap_or_default();
-    AppError::bad_input(format!("lead_ids[{i}]"), what)
+    Err(AppError::bad_input(format!("lead_ids[{i}]"), what))
 }
 
 /// What a bulk change did.
@@ -79,22 +98,13 @@ pub async fn set_status_many(
     actor.may(Scope::LeadsWrite)?;
     check_ids(lead_ids)?;
     let uow = core.begin().await?;
-    let leads = uow
-        .dialect()
-        .for_update(
-            find_visible(actor)
-                .filter(Column::Id.is_in(lead_ids.iter().copied()))
-                .order_by_asc(Column::Id),
-        )
-        .all(uow.conn())
-        .await?;
-    if leads.len() != lead_ids.len() {
-        return Err(missing(
-            lead_ids,
-            &leads,
-            "no such lead, or not one you may see",
-        ));
-    }
+    let leads = lock_all(
+        &uow,
+        find_visible(actor),
+        lead_ids,
+        "no such lead, or not one you may see",
+    )
+    .await?;
     let moving: Vec<(Uuid, LeadStatus)> = leads
         .iter()
         .filter(|l| l.status != to)
@@ -160,61 +170,38 @@ pub async fn set_status_many(
 /// Soft-deletes every lead of `lead_ids` (managers and admins, as for one).
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, leads = lead_ids.len()))]
 pub async fn delete_many(core: &Core, actor: &Actor, lead_ids: &[Uuid]) -> AppResult<BulkChanged> {
-    actor.person()?.require_manager_or_admin()?;
-    check_ids(lead_ids)?;
-    let uow = core.begin().await?;
-    let leads = uow
-        .dialect()
-        .for_update(
-            find_visible(actor)
-                .filter(Column::Id.is_in(lead_ids.iter().copied()))
-                .order_by_asc(Column::Id),
-        )
-        .all(uow.conn())
-        .await?;
-    if leads.len() != lead_ids.len() {
-        return Err(missing(
-            lead_ids,
-            &leads,
-            "no such lead (or already deleted)",
-        ));
-    }
-    let done = set_deleted(&uow, actor, lead_ids, true, "lead.deleted").await?;
-    uow.commit().await?;
-    Ok(done)
+    set_deleted(core, actor, lead_ids, true).await
 }
 
 /// Brings back every deleted lead of `lead_ids` (managers and admins).
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, leads = lead_ids.len()))]
 pub async fn restore_many(core: &Core, actor: &Actor, lead_ids: &[Uuid]) -> AppResult<BulkChanged> {
-    actor.person()?.require_manager_or_admin()?;
-    check_ids(lead_ids)?;
-    let uow = core.begin().await?;
-    let leads = uow
-        .dialect()
-        .for_update(
-            lead::Entity::find()
-                .filter(Column::Id.is_in(lead_ids.iter().copied()))
-                .filter(Column::DeletedAt.is_not_null())
-                .order_by_asc(Column::Id),
-        )
-        .all(uow.conn())
-        .await?;
-    if leads.len() != lead_ids.len() {
-        return Err(missing(lead_ids, &leads, "no deleted lead has this id"));
-    }
-    let done = set_deleted(&uow, actor, lead_ids, false, "lead.restored").await?;
-    uow.commit().await?;
-    Ok(done)
+    set_deleted(core, actor, lead_ids, false).await
 }
 
 async fn set_deleted(
-    uow: &crate::db::UnitOfWork,
+    core: &Core,
     actor: &Actor,
     lead_ids: &[Uuid],
     deleted: bool,
-    action: &'static str,
 ) -> AppResult<BulkChanged> {
+    actor.person()?.require_manager_or_admin()?;
+    check_ids(lead_ids)?;
+    let uow = core.begin().await?;
+    let (select, what, action) = if deleted {
+        (
+            find_visible(actor),
+            "no such lead (or already deleted)",
+            "lead.deleted",
+        )
+    } else {
+        (
+            lead::Entity::find().filter(Column::DeletedAt.is_not_null()),
+            "no deleted lead has this id",
+            "lead.restored",
+        )
+    };
+    lock_all(&uow, select, lead_ids, what).await?;
     let operation_id = Uuid::now_v7();
     let now = Utc::now();
     let mut changed = 0;
@@ -240,6 +227,7 @@ async fn set_deleted(
             .collect(),
     )
     .await?;
+    uow.commit().await?;
     Ok(BulkChanged {
         operation_id,
         changed,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{assignable, notify};
@@ -25,7 +25,7 @@ use crate::{
         audit::{self, AuditEntry},
         crm::activities,
         leads::{
-            bulk::{check_ids, missing},
+            bulk::{check_ids, lock_all},
             visibility::find_visible,
         },
     },
@@ -68,22 +68,13 @@ pub async fn bulk_assign(
     let uow = core.begin().await?;
     let txn = uow.conn();
     let target = assignable(txn, user_id, "user_id").await?;
-    let leads = uow
-        .dialect()
-        .for_update(
-            find_visible(actor)
-                .filter(lead::Column::Id.is_in(lead_ids.iter().copied()))
-                .order_by_asc(lead::Column::Id),
-        )
-        .all(txn)
-        .await?;
-    if leads.len() != lead_ids.len() {
-        return Err(missing(
-            lead_ids,
-            &leads,
-            "no such lead, or not one you may see",
-        ));
-    }
+    let leads = lock_all(
+        &uow,
+        find_visible(actor),
+        lead_ids,
+        "no such lead, or not one you may see",
+    )
+    .await?;
     let mut current: HashMap<Uuid, assignment::Model> = HashMap::new();
     for ids in lead_ids.chunks(CHUNK) {
         for active in assignment::Entity::find()
