@@ -14,6 +14,7 @@ mod m20261123_000008_set_leads_fillfactor;
 mod m20261124_000009_add_key_disabling_and_event_senders;
 mod m20261124_000010_check_score_enums;
 mod m20261124_000011_add_learned_scoring;
+mod m20261124_000012_create_lead_imports;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_add_key_disabling_and_event_senders::Migration),
             Box::new(m20261124_000010_check_score_enums::Migration),
             Box::new(m20261124_000011_add_learned_scoring::Migration),
+            Box::new(m20261124_000012_create_lead_imports::Migration),
         ]
     }
 }

@@ -23,7 +23,7 @@ use crate::{
         user::Role,
     },
     error::{AppError, AppResult},
-    service::{accounts::sessions::insert_user, leads::write::search_text, scores::sweep},
+    service::{accounts::sessions::insert_user, leads::write::derive_columns, scores::sweep},
     values::{Email, FullName, Parse},
 };
 
@@ -226,7 +226,7 @@ pub async fn seed(core: &Core, production: bool, leads: usize) -> AppResult<Outc
             // Columns the demo does not fill are left to the database.
             ..Default::default()
         };
-        row.search_text = Set(search_text(&row));
+        derive_columns(&mut row);
         batch.leads.push(row);
     }
     batch.flush(txn).await?;

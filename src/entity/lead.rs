@@ -74,6 +74,11 @@ pub struct Model {
     pub is_repeat_customer: bool,
     /// A JSON object of custom fields.
     pub attributes: Json,
+    /// The id another system gives this lead (what an import matches on).
+    pub external_id: Option<String>,
+    /// The phone's digits, kept in step on every write: what an import
+    /// matches a phone on, however it was punctuated.
+    pub phone_key: Option<String>,
     /// Lower-cased name, email, company and phone, kept in step on every write.
     pub search_text: String,
     /// The latest score, denormalised from `lead_scores` for sorting and filtering.

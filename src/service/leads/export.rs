@@ -51,13 +51,14 @@ pub enum Column {
     CreatedAt,
     UpdatedAt,
     LastActivityAt,
+    ExternalId,
     /// A custom field: `attributes.<name>`.
     Attribute(String),
 }
 
 /// The fixed columns by name, in the default order (the GraphQL field
 /// names, so a client names a column as it names the field).
-const FIXED: [(&str, Column); 25] = [
+const FIXED: [(&str, Column); 26] = [
     ("id", Column::Id),
     ("firstName", Column::FirstName),
     ("lastName", Column::LastName),
@@ -75,6 +76,7 @@ const FIXED: [(&str, Column); 25] = [
     ("productInterest", Column::ProductInterest),
     ("purchaseTimeline", Column::PurchaseTimeline),
     ("isRepeatCustomer", Column::IsRepeatCustomer),
+    ("externalId", Column::ExternalId),
     ("score", Column::Score),
     ("classification", Column::Classification),
     ("priorityTier", Column::PriorityTier),
@@ -227,6 +229,7 @@ fn cell(lead: &lead::Model, assignee: Option<&user::Model>, column: &Column) -> 
         Column::ProductInterest => text(&lead.product_interest),
         Column::PurchaseTimeline => text(&lead.purchase_timeline),
         Column::IsRepeatCustomer => lead.is_repeat_customer.to_string(),
+        Column::ExternalId => text(&lead.external_id),
         Column::Score => lead.score.map(|s| s.to_string()).unwrap_or_default(),
         Column::Classification => lead.classification.as_ref().map(name).unwrap_or_default(),
         Column::PriorityTier => lead.priority_tier.as_ref().map(name).unwrap_or_default(),

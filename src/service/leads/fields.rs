@@ -47,6 +47,8 @@ macro_rules! lead_fields {
             is_repeat_customer: bool, Defaulted;
             /// Custom fields: a JSON object of at most 16 KiB.
             attributes: $crate::values::Attributes, Defaulted;
+            /// The id another system gives this lead; imports can find the lead by it.
+            external_id: $crate::values::ShortText, Optional;
         }
     };
 }

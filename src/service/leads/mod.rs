@@ -1,8 +1,10 @@
 //! Leads. [`visibility`] is the rule every other domain reads leads
 //! through (it depends on no domain); [`fields`] declares what clients
 //! write; [`write`] creates and changes; [`filter`] and [`listing`] find;
-//! [`export`] turns them into rows of cells; [`bulk`] changes many at once.
+//! [`export`] turns them into rows of cells and [`cells`] reads fields back
+//! from cells; [`bulk`] changes many at once.
 pub mod bulk;
+pub mod cells;
 pub mod export;
 pub mod fields;
 pub mod filter;

@@ -29,7 +29,7 @@ use crate::{
 
 /// The lower-cased text that free-text search matches: name, email, company
 /// and phone. Every insert and update of a lead writes it.
-pub fn search_text(lead: &lead::ActiveModel) -> String {
+fn search_text(lead: &lead::ActiveModel) -> String {
     let text = |value: &sea_orm::ActiveValue<String>| value.try_as_ref().cloned();
     let optional =
         |value: &sea_orm::ActiveValue<Option<String>>| value.try_as_ref().cloned().flatten();
@@ -48,7 +48,49 @@ pub fn search_text(lead: &lead::ActiveModel) -> String {
     .to_lowercase()
 }
 
-fn check_budget(min: Option<i64>, max: Option<i64>) -> AppResult<()> {
+/// The digits of a phone: how imports match phones however punctuated.
+pub fn phone_key(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    (!digits.is_empty()).then_some(digits)
+}
+
+/// Sets the columns derived from others ([`search_text`], the phone's
+/// key): every insert and update of a lead calls it.
+pub fn derive_columns(row: &mut lead::ActiveModel) {
+    row.search_text = Set(search_text(row));
+    let phone = row.phone.try_as_ref().cloned().flatten();
+    row.phone_key = Set(phone.as_deref().and_then(phone_key));
+}
+
+/// A new lead's full row, as `createLead` writes it (and imports).
+pub fn new_row(
+    new: NewLead,
+    actor: &Actor,
+    created_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<lead::ActiveModel> {
+    let mut row = new.columns();
+    check_budget(
+        row.budget_min.try_as_ref().copied().flatten(),
+        row.budget_max.try_as_ref().copied().flatten(),
+    )?;
+    row.id = Set(Uuid::now_v7());
+    derive_columns(&mut row);
+    row.score = Set(None);
+    row.classification = Set(None);
+    row.priority_tier = Set(None);
+    row.score_confidence = Set(None);
+    row.scored_at = Set(None);
+    row.created_at = Set(created_at);
+    row.updated_at = Set(now);
+    row.last_activity_at = Set(None);
+    row.created_by = Set(Some(actor.user_id).filter(|id| !id.is_nil()));
+    row.deleted_at = Set(None);
+    Ok(row)
+}
+
+/// The budget rule a change must keep too.
+pub fn check_budget(min: Option<i64>, max: Option<i64>) -> AppResult<()> {
     match (min, max) {
         (Some(min), Some(max)) if min > max => Err(AppError::bad_input(
             "budget_min",
@@ -105,27 +147,11 @@ pub async fn create(
     actor.may(Scope::LeadsWrite)?;
     let now = Utc::now();
     let created = backdate::when(actor, "created_at", creation.created_at, now)?;
-    let mut row = new.columns();
-    check_budget(
-        row.budget_min.try_as_ref().copied().flatten(),
-        row.budget_max.try_as_ref().copied().flatten(),
-    )?;
+    let row = new_row(new, actor, created.at, now)?;
     let uow = core.begin().await?;
     if let (Some(Some(email)), false) = (row.email.try_as_ref(), creation.allow_duplicate) {
         ensure_unique_email(&uow, actor, email, None).await?;
     }
-    row.id = Set(Uuid::now_v7());
-    row.search_text = Set(search_text(&row));
-    row.score = Set(None);
-    row.classification = Set(None);
-    row.priority_tier = Set(None);
-    row.score_confidence = Set(None);
-    row.scored_at = Set(None);
-    row.created_at = Set(created.at);
-    row.updated_at = Set(now);
-    row.last_activity_at = Set(None);
-    row.created_by = Set(Some(actor.user_id));
-    row.deleted_at = Set(None);
     let lead = row.insert(uow.conn()).await?;
     let mut details = json!({ "name": format!("{} {}", lead.first_name, lead.last_name) });
     if created.backdated {
@@ -203,7 +229,7 @@ pub async fn update(
             "a lead's status cannot change before the lead came in",
         ));
     }
-    row.search_text = Set(search_text(&row));
+    derive_columns(&mut row);
     row.updated_at = Set(now);
     let after = row.update(uow.conn()).await?;
     let mut diff = audit_diff(&before, &after);

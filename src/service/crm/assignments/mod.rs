@@ -75,7 +75,7 @@ pub async fn insert_active<C: ConnectionTrait>(
 }
 
 /// Leads can be owned only by active reps and managers.
-async fn assignable<C: ConnectionTrait>(
+pub async fn assignable<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     field: &str,
