@@ -47,17 +47,21 @@ pub enum Event {
     AccessChanged {
         user_id: Uuid,
     },
+    /// A background job (an import) made progress or ended.
+    JobProgressed {
+        job_id: Uuid,
+    },
 }
 
 impl Event {
-    /// `n:<id>:<user>`, `u:<user>`, `s:<lead>`, `a:<user>`: at most 76 bytes,
-    /// far below NOTIFY's 8,000-byte limit.
+    /// `n:<id>:<user>`, `u:<user>`, `s:<lead>`, `a:<user>`, `j:<job>`: at most 76 bytes.
     pub fn encode(&self) -> String {
         match self {
             Event::Notification { id, user_id } => format!("n:{id}:{user_id}"),
             Event::UnreadChanged { user_id } => format!("u:{user_id}"),
             Event::ScoreChanged { lead_id } => format!("s:{lead_id}"),
             Event::AccessChanged { user_id } => format!("a:{user_id}"),
+            Event::JobProgressed { job_id } => format!("j:{job_id}"),
         }
     }
 
@@ -73,6 +77,7 @@ impl Event {
             "u" => Event::UnreadChanged { user_id: first },
             "s" => Event::ScoreChanged { lead_id: first },
             "a" => Event::AccessChanged { user_id: first },
+            "j" => Event::JobProgressed { job_id: first },
             _ => return None,
         };
         parts.next().is_none().then_some(event)
@@ -84,6 +89,7 @@ impl Event {
             | Event::UnreadChanged { user_id }
             | Event::AccessChanged { user_id } => Topic::User(*user_id),
             Event::ScoreChanged { lead_id } => Topic::Lead(*lead_id),
+            Event::JobProgressed { job_id } => Topic::Job(*job_id),
         }
     }
 }
@@ -103,6 +109,7 @@ pub struct Delivery {
 enum Topic {
     User(Uuid),
     Lead(Uuid),
+    Job(Uuid),
 }
 
 /// Why a subscriber got no event.
@@ -247,6 +254,11 @@ impl Bus {
     /// A lead's score changes.
     pub fn subscribe_lead(&self, lead_id: Uuid) -> Subscriber {
         self.subscribe(Topic::Lead(lead_id))
+    }
+
+    /// A job's progress.
+    pub fn subscribe_job(&self, job_id: Uuid) -> Subscriber {
+        self.subscribe(Topic::Job(job_id))
     }
 
     fn subscribe(&self, topic: Topic) -> Subscriber {

@@ -6,13 +6,15 @@
 //!
 //! Dependencies run one way: `leads::visibility`, `audit`, `backdate`,
 //! `page`, `newest` and `search` depend on no domain; `notifications` and `scores`
-//! on those; `crm` and `leads` on all of them; `accounts` on `audit` alone.
+//! on those; `crm` and `leads` on all of them; `imports` on `crm`, `leads` and
+//! what they use; `accounts` on `audit` alone.
 //!
 //! [`Actor`]: crate::auth::Actor
 pub mod accounts;
 pub mod audit;
 pub mod backdate;
 pub mod crm;
+pub mod imports;
 pub mod leads;
 pub mod newest;
 pub mod notifications;

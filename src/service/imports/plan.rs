@@ -1,0 +1,268 @@
+//! Deciding a chunk's rows: each creates a lead, changes the lead its key
+//! matches, is skipped, or fails (and why), by the rules `createLead` and
+//! `updateLead` keep, with the leads a key finds looked up for the chunk at
+//! once.
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+
+use super::{
+    chunk::Runner,
+    mapping::key_field,
+    row::{apply, RowError, RowRead},
+};
+use crate::{
+    db::UnitOfWork,
+    entity::{
+        lead,
+        lead_import::{self, DedupeKey, OnMatch},
+    },
+    error::{client_path, AppError, AppResult},
+    service::leads::{visibility::visible_among, write::new_row},
+};
+
+/// A lead a row creates, planned.
+pub(super) struct Creation {
+    pub(super) row: i64,
+    pub(super) lead: lead::ActiveModel,
+}
+
+/// A change a row makes to an existing lead.
+pub(super) struct Change {
+    pub(super) row: i64,
+    pub(super) lead_id: Uuid,
+    pub(super) read: RowRead,
+}
+
+/// The chunk's counts and what it writes.
+#[derive(Default)]
+pub(super) struct Plan {
+    pub(super) creations: Vec<Creation>,
+    pub(super) changes: Vec<Change>,
+    pub(super) errors: Vec<(i64, RowError)>,
+    pub(super) created: i64,
+    pub(super) updated: i64,
+    pub(super) skipped: i64,
+    pub(super) failed: i64,
+}
+
+/// Where a matched key points.
+#[derive(Clone, Copy)]
+enum Matched {
+    Existing(Uuid),
+    /// The n-th creation of this chunk (or, in a dry run, an earlier chunk).
+    Created(Option<usize>),
+}
+
+fn hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn conflict(column: Option<&str>, field: &str, message: &str) -> RowError {
+    RowError {
+        column: column.map(str::to_string),
+        field: Some(client_path(field)),
+        code: "CONFLICT",
+        message: message.into(),
+    }
+}
+
+impl Runner {
+    /// Decides each row: create, change, skip, or fail (and why).
+    pub(super) async fn plan(
+        &mut self,
+        uow: &UnitOfWork,
+        reads: Vec<(i64, RowRead)>,
+    ) -> AppResult<Plan> {
+        let key = self.settings.dedupe_key;
+        let on_match = self.settings.on_match.unwrap_or(OnMatch::Skip);
+        let keys: Vec<String> = reads.iter().filter_map(|(_, r)| r.key.clone()).collect();
+        let mut matched: HashMap<String, Matched> = match key {
+            Some(key) => find_by_key(uow, key, &keys)
+                .await?
+                .into_iter()
+                .map(|(k, id)| (k, Matched::Existing(id)))
+                .collect(),
+            None => HashMap::new(),
+        };
+        // createLead's rule: one live lead per email, unless asked otherwise.
+        let check_emails = key != Some(DedupeKey::Email) && on_match != OnMatch::Create;
+        let mut emails: HashMap<String, Matched> = if check_emails {
+            let emails: Vec<String> = reads.iter().filter_map(|(_, r)| r.email.clone()).collect();
+            find_by_key(uow, DedupeKey::Email, &emails)
+                .await?
+                .into_iter()
+                .map(|(k, id)| (k, Matched::Existing(id)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let visible: Option<HashSet<Uuid>> = if self.actor.is_manager_or_admin() {
+            None
+        } else {
+            let ids: Vec<Uuid> = matched
+                .values()
+                .filter_map(|m| match m {
+                    Matched::Existing(id) => Some(*id),
+                    Matched::Created(_) => None,
+                })
+                .collect();
+            let stmt = uow
+                .conn()
+                .get_database_backend()
+                .build(&visible_among(&self.actor, ids));
+            let rows = uow.conn().query_all_raw(stmt).await?;
+            Some(
+                rows.iter()
+                    .filter_map(|r| r.try_get_by_index::<Uuid>(0).ok())
+                    .collect(),
+            )
+        };
+        let key_column = self.key_column().map(str::to_string);
+        let email_column = self.email_column().map(str::to_string);
+        let key_name = self.settings.dedupe_key.map(key_field).unwrap_or("email");
+        let exists = |what: &str| format!("a lead with this {what} already exists");
+        let now = Utc::now();
+        let mut plan = Plan::default();
+        for (row, read) in reads {
+            if !read.errors.is_empty() {
+                plan.failed += 1;
+                plan.errors
+                    .extend(read.errors.into_iter().map(|e| (row, e)));
+                continue;
+            }
+            let seen_before = self.dry_run
+                && read
+                    .key
+                    .as_ref()
+                    .is_some_and(|k| self.seen.contains(&hash(k)));
+            let target = read
+                .key
+                .as_ref()
+                .and_then(|k| matched.get(k).copied())
+                .or(seen_before.then_some(Matched::Created(None)));
+            if let (Some(target), false) = (target, on_match == OnMatch::Create) {
+                let hidden = matches!((&visible, target), (Some(v), Matched::Existing(id)) if !v.contains(&id));
+                if hidden {
+                    plan.failed += 1;
+                    plan.errors.push((
+                        row,
+                        conflict(
+                            key_column.as_deref(),
+                            key_name,
+                            &exists(&client_path(key_name)),
+                        ),
+                    ));
+                    continue;
+                }
+                match (on_match, target) {
+                    (OnMatch::Update, Matched::Existing(lead_id)) => {
+                        plan.changes.push(Change { row, lead_id, read })
+                    }
+                    (OnMatch::Update, Matched::Created(Some(n))) => {
+                        let creation = &mut plan.creations[n];
+                        apply(&mut creation.lead, &read)?;
+                        plan.updated += 1;
+                    }
+                    (OnMatch::Update, Matched::Created(None)) => plan.updated += 1,
+                    _ => plan.skipped += 1,
+                }
+                continue;
+            }
+            let new = match read.new {
+                Ok(new) => new,
+                Err(err) => {
+                    plan.failed += 1;
+                    plan.errors.push((row, err));
+                    continue;
+                }
+            };
+            if let Some(email) = read.email.as_ref().filter(|_| check_emails) {
+                if emails.contains_key(email) {
+                    plan.failed += 1;
+                    plan.errors.push((
+                        row,
+                        conflict(email_column.as_deref(), "email", &exists("email")),
+                    ));
+                    continue;
+                }
+            }
+            let lead = match new_row(new, &self.actor, now, now) {
+                Ok(lead) => lead,
+                Err(err) => {
+                    plan.failed += 1;
+                    plan.errors
+                        .push((row, row_error(err, &self.settings.columns)));
+                    continue;
+                }
+            };
+            let n = plan.creations.len();
+            if let Some(k) = &read.key {
+                matched.insert(k.clone(), Matched::Created(Some(n)));
+                if self.dry_run {
+                    self.seen.insert(hash(k));
+                }
+            }
+            if let (Some(email), true) = (&read.email, check_emails) {
+                emails.insert(email.clone(), Matched::Created(Some(n)));
+            }
+            plan.creations.push(Creation { row, lead });
+            plan.created += 1;
+        }
+        Ok(plan)
+    }
+}
+
+fn row_error(err: AppError, columns: &[lead_import::ColumnMap]) -> RowError {
+    let (field, message) = match err {
+        AppError::BadUserInput { field, message } => (field, message),
+        other => (String::new(), other.message()),
+    };
+    let column = columns
+        .iter()
+        .find(|c| c.target == lead_import::Target::Field(field.clone()))
+        .map(|c| c.header.clone());
+    RowError {
+        column,
+        field: Some(client_path(&field)),
+        code: "BAD_USER_INPUT",
+        message,
+    }
+}
+
+/// Live leads by a key's values, the oldest for each.
+async fn find_by_key(
+    uow: &UnitOfWork,
+    key: DedupeKey,
+    values: &[String],
+) -> AppResult<HashMap<String, Uuid>> {
+    let mut found = HashMap::new();
+    for chunk in values.chunks(500) {
+        let column = match key {
+            DedupeKey::Email => lead::Column::Email,
+            DedupeKey::ExternalId => lead::Column::ExternalId,
+            DedupeKey::Phone => lead::Column::PhoneKey,
+        };
+        let rows: Vec<(Uuid, Option<String>)> = lead::Entity::find()
+            .select_only()
+            .column(lead::Column::Id)
+            .column(column)
+            .filter(column.is_in(chunk.iter().cloned()))
+            .filter(lead::Column::DeletedAt.is_null())
+            .order_by_asc(lead::Column::Id)
+            .into_tuple()
+            .all(uow.conn())
+            .await?;
+        for (id, value) in rows {
+            if let Some(value) = value {
+                found.entry(value).or_insert(id);
+            }
+        }
+    }
+    Ok(found)
+}
