@@ -8,70 +8,9 @@ use clap::{Args, ValueEnum};
 /// The embedded default: a SQLite file in the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://leadscore.db?mode=rwc";
 
-/// A value that must not reach a log: `Debug` prints `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+mod redacted;
 
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Self(value.to_string())
-    }
-}
-
-/// A database URL: `Debug` shows where it points, never its password.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Some((scheme, rest)) = self.0.split_once("://") else {
-            return f.write_str("[redacted]");
-        };
-        match rest.rsplit_once('@') {
-            Some((userinfo, host)) => {
-                let user = userinfo.split(':').next().unwrap_or_default();
-                write!(f, "{scheme}://{user}:[redacted]@{host}")
-            }
-            None => write!(f, "{scheme}://{rest}"),
-        }
-    }
-}
-
-impl From<String> for DatabaseUrl {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for DatabaseUrl {
-    fn from(value: &str) -> Self {
-        Self(value.to_string())
-    }
-}
+pub use redacted::{DatabaseUrl, Secret};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
@@ -119,6 +58,10 @@ pub struct Settings {
 
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+
+    /// The largest file `POST /imports` takes (it streams to a temporary file).
+    #[arg(long, env = "IMPORT_MAX_BYTES", default_value_t = 200 * 1024 * 1024, global = true)]
+    pub import_max_bytes: u64,
 
     /// Pool size. Default: 10 on PostgreSQL. SQLite takes exactly 1 (one
     /// writer; a larger pool is refused at start-up).
@@ -230,6 +173,7 @@ impl Settings {
             allowed_origins: Vec::new(),
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
+            import_max_bytes: 200 * 1024 * 1024,
             db_max_connections: None,
             sqlite_readers: 4,
             db_min_connections: 0,

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod context;
 pub mod cursor;
 pub mod engagement;
+pub mod imports;
 pub mod inventory;
 pub mod leads;
 pub mod loaders;
@@ -34,6 +35,7 @@ pub struct Query(
     inventory::InventoryQuery,
     api_keys::ApiKeyQuery,
     rescore::RescoreQuery,
+    imports::ImportQuery,
     scoring_models::ScoringModelQuery,
     notifications::NotificationQuery,
 );
@@ -47,6 +49,7 @@ pub struct Mutation(
     engagement::EngagementMutation,
     api_keys::ApiKeyMutation,
     rescore::RescoreMutation,
+    imports::ImportMutation,
     scoring_models::ScoringModelMutation,
     notifications::NotificationMutation,
 );
@@ -55,6 +58,7 @@ pub struct Mutation(
 pub struct Subscription(
     notifications::NotificationSubscription,
     scores::ScoreSubscription,
+    imports::ImportSubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;

@@ -62,16 +62,7 @@ async fn prepare(
     headers: &HeaderMap,
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Export> {
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let actor = principal::from_header(&state.core, authorization)
-        .await?
-        .ok_or_else(|| {
-            AppError::Unauthenticated(
-                "sign in: send Authorization: Bearer <accessToken> or ApiKey <secret>".into(),
-            )
-        })?;
+    let actor = principal::required(&state.core, headers).await?;
     actor.may(Scope::LeadsRead)?;
     let Query(query) = query.map_err(|e| AppError::bad_input("query", e.body_text()))?;
     let (filter, filter_json) = parse_filter(query.filter.as_deref())?;
@@ -150,7 +141,7 @@ fn stream(core: Core, export: Export) -> Response {
 
 /// Why writing stopped before the end.
 #[derive(Debug)]
-enum Stopped {
+pub(super) enum Stopped {
     /// The client went away.
     Gone,
     Failed(AppError),
@@ -199,7 +190,7 @@ async fn send(
 }
 
 /// Rows as CSV (RFC 4180 quoting by the `csv` crate).
-fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Result<Bytes, Stopped> {
+pub(super) fn csv_bytes(rows: impl IntoIterator<Item = Vec<String>>) -> Result<Bytes, Stopped> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
         writer

@@ -3,9 +3,10 @@
 use std::{net::SocketAddr, sync::Arc, time::Instant};
 
 use axum::{
+    extract::DefaultBodyLimit,
     http::{header, HeaderName, HeaderValue, Method},
     middleware,
-    routing::get,
+    routing::{get, post},
     Router,
 };
 use tokio::sync::watch;
@@ -25,6 +26,7 @@ pub mod exports;
 pub mod graphql;
 pub mod graphql_request;
 pub mod health;
+pub mod imports;
 pub mod limits;
 pub mod principal;
 pub mod reply;
@@ -67,6 +69,12 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(websocket::upgrade))
         // Streams for as long as the export takes: outside the request timeout.
         .route("/exports/leads.csv", get(exports::leads_csv))
+        // Uploads stream to a file under their own limit, however long they take.
+        .route(
+            "/imports",
+            post(imports::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/imports/{id}/errors.csv", get(imports::errors_csv))
         .with_state(state)
         .layer(middleware::from_fn(limits::request_context))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -1,6 +1,8 @@
 //! Who sent a request, from its `Authorization` header (or the websocket's
 //! `connection_init` payload): a signed-in person, or an integration's API
 //! key acting for its admin within its scopes.
+use axum::http::{header, HeaderMap};
+
 use crate::{
     auth::Actor,
     core::Core,
@@ -25,4 +27,17 @@ pub async fn from_header(core: &Core, value: Option<&str>) -> Result<Option<Acto
             "unsupported Authorization scheme: send Authorization: Bearer <accessToken> or ApiKey <secret>".into(),
         ))
     }
+}
+
+/// The actor of a plain-HTTP endpoint (exports, imports): as `/graphql`
+/// authenticates, but anonymous is refused.
+pub async fn required(core: &Core, headers: &HeaderMap) -> Result<Actor, AppError> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    from_header(core, authorization).await?.ok_or_else(|| {
+        AppError::Unauthenticated(
+            "sign in: send Authorization: Bearer <accessToken> or ApiKey <secret>".into(),
+        )
+    })
 }

@@ -16,6 +16,7 @@ mod helpers;
 mod hostile_clients;
 mod hostile_documents;
 mod http;
+mod imports;
 mod inventory;
 mod leads;
 mod learning;
