@@ -105,12 +105,41 @@ pub async fn set_status_many(
         "no such lead, or not one you may see",
     )
     .await?;
+    let operation_id = Uuid::now_v7();
+    let moved = set_status_locked(core, &uow, actor, &leads, to, operation_id).await?;
+    uow.commit().await?;
+    if moved.closes {
+        // The outcome counts the rules explain themselves with moved.
+        core.basis().clear();
+    }
+    Ok(BulkChanged {
+        operation_id,
+        changed: moved.changed,
+    })
+}
+
+/// What a status change of many leads did.
+pub struct Moved {
+    pub changed: u64,
+    /// A lead was won or lost, or reopened: the outcome counts moved.
+    pub closes: bool,
+}
+
+/// Moves `leads` (locked by the caller) to `to`, as one status change each
+/// would, audited under `operation_id`; leads already there are left alone.
+pub async fn set_status_locked(
+    core: &Core,
+    uow: &UnitOfWork,
+    actor: &Actor,
+    leads: &[lead::Model],
+    to: LeadStatus,
+    operation_id: Uuid,
+) -> AppResult<Moved> {
     let moving: Vec<(Uuid, LeadStatus)> = leads
         .iter()
         .filter(|l| l.status != to)
         .map(|l| (l.id, l.status))
         .collect();
-    let operation_id = Uuid::now_v7();
     let now = Utc::now();
     let ids: Vec<Uuid> = moving.iter().map(|(id, _)| *id).collect();
     for chunk in ids.chunks(500) {
@@ -121,7 +150,8 @@ pub async fn set_status_many(
             .exec(uow.conn())
             .await?;
     }
-    status::record_many(uow.conn(), &moving, to, now, Some(actor.user_id)).await?;
+    let by = Some(actor.user_id).filter(|id| !id.is_nil());
+    status::record_many(uow.conn(), &moving, to, now, by).await?;
     let name = |s: LeadStatus| json!(s).as_str().unwrap_or_default().to_string();
     activities::record_many(
         uow.conn(),
@@ -134,7 +164,7 @@ pub async fn set_status_many(
                 )
             })
             .collect(),
-        Some(actor.user_id),
+        by,
         ActivityKind::StatusChange,
         now,
     )
@@ -154,16 +184,11 @@ pub async fn set_status_many(
             .collect(),
     )
     .await?;
-    rescoring::rescore_ids(core, &uow, &ids).await?;
-    uow.commit().await?;
+    rescoring::rescore_ids(core, uow, &ids).await?;
     let closes = |s: LeadStatus| matches!(s, LeadStatus::Won | LeadStatus::Lost);
-    if closes(to) || moving.iter().any(|(_, from)| closes(*from)) {
-        // The outcome counts the rules explain themselves with moved.
-        core.basis().clear();
-    }
-    Ok(BulkChanged {
-        operation_id,
+    Ok(Moved {
         changed: ids.len() as u64,
+        closes: !ids.is_empty() && (closes(to) || moving.iter().any(|(_, from)| closes(*from))),
     })
 }
 
@@ -188,21 +213,38 @@ async fn set_deleted(
     actor.person()?.require_manager_or_admin()?;
     check_ids(lead_ids)?;
     let uow = core.begin().await?;
-    let (select, what, action) = if deleted {
-        (
-            find_visible(actor),
-            "no such lead (or already deleted)",
-            "lead.deleted",
-        )
+    let (select, what) = if deleted {
+        (find_visible(actor), "no such lead (or already deleted)")
     } else {
         (
             lead::Entity::find().filter(Column::DeletedAt.is_not_null()),
             "no deleted lead has this id",
-            "lead.restored",
         )
     };
     lock_all(&uow, select, lead_ids, what).await?;
     let operation_id = Uuid::now_v7();
+    let changed = set_deleted_locked(&uow, actor, lead_ids, deleted, operation_id).await?;
+    uow.commit().await?;
+    Ok(BulkChanged {
+        operation_id,
+        changed,
+    })
+}
+
+/// Soft-deletes (or restores) `lead_ids`, locked by the caller, audited
+/// under `operation_id`.
+pub async fn set_deleted_locked(
+    uow: &UnitOfWork,
+    actor: &Actor,
+    lead_ids: &[Uuid],
+    deleted: bool,
+    operation_id: Uuid,
+) -> AppResult<u64> {
+    let action = if deleted {
+        "lead.deleted"
+    } else {
+        "lead.restored"
+    };
     let now = Utc::now();
     let mut changed = 0;
     for ids in lead_ids.chunks(500) {
@@ -227,9 +269,5 @@ async fn set_deleted(
             .collect(),
     )
     .await?;
-    uow.commit().await?;
-    Ok(BulkChanged {
-        operation_id,
-        changed,
-    })
+    Ok(changed)
 }

@@ -14,11 +14,13 @@ use crate::{
     auth::Actor,
     core::Core,
     db::dialect::unique_violation,
+    db::UnitOfWork,
     entity::{
         assignment::{self, AssignmentStatus, Column},
         lead,
         lead_activity::ActivityKind,
         notification::NotificationKind,
+        user,
     },
     error::{AppError, AppResult},
     service::{
@@ -66,8 +68,7 @@ pub async fn bulk_assign(
     check_ids(lead_ids)?;
     let note = note.map(LongText::into_inner);
     let uow = core.begin().await?;
-    let txn = uow.conn();
-    let target = assignable(txn, user_id, "user_id").await?;
+    let target = assignable(uow.conn(), user_id, "user_id").await?;
     let leads = lock_all(
         &uow,
         find_visible(actor),
@@ -75,8 +76,49 @@ pub async fn bulk_assign(
         "no such lead, or not one you may see",
     )
     .await?;
+    let operation_id = Uuid::now_v7();
+    let given = assign_locked(&uow, actor, &leads, &target, note.clone(), operation_id).await?;
+    let transferred = given.iter().filter(|(_, from)| from.is_some()).count() as u64;
+    let assigned = given.len() as u64 - transferred;
+    if !given.is_empty() {
+        let received = Tally::of(given.iter().map(|(lead, _)| *lead));
+        let mut lost: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+        for (lead, from) in &given {
+            if let Some(from) = from {
+                lost.entry(*from).or_default().push(*lead);
+            }
+        }
+        let lost = lost
+            .into_iter()
+            .map(|(from, leads)| (from, Tally::of(leads)))
+            .collect();
+        notify_summaries(&uow, actor, &target, received, lost, note.as_deref()).await?;
+    }
+    uow.commit().await?;
+    Ok(BulkAssigned {
+        operation_id,
+        assigned,
+        transferred,
+        unchanged: leads.len() as u64 - given.len() as u64,
+    })
+}
+
+/// Gives `leads` (locked by the caller, in id order) to `target`, audited
+/// under `operation_id`; returns each lead that changed hands with its
+/// previous assignee. Notifies no one: callers tell each person once.
+pub async fn assign_locked(
+    uow: &UnitOfWork,
+    actor: &Actor,
+    leads: &[lead::Model],
+    target: &user::Model,
+    note: Option<String>,
+    operation_id: Uuid,
+) -> AppResult<Vec<(Uuid, Option<Uuid>)>> {
+    let txn = uow.conn();
+    let user_id = target.id;
     let mut current: HashMap<Uuid, assignment::Model> = HashMap::new();
-    for ids in lead_ids.chunks(CHUNK) {
+    let ids: Vec<Uuid> = leads.iter().map(|l| l.id).collect();
+    for ids in ids.chunks(CHUNK) {
         for active in assignment::Entity::find()
             .filter(Column::LeadId.is_in(ids.iter().copied()))
             .filter(Column::Status.eq(AssignmentStatus::Active))
@@ -98,19 +140,17 @@ pub async fn bulk_assign(
         ));
     }
 
-    let operation_id = Uuid::now_v7();
     let now = Utc::now();
     let mut closing = Vec::new();
-    let mut given: Vec<(&lead::Model, Option<Uuid>)> = Vec::new();
-    let mut unchanged = 0;
-    for lead in &leads {
+    let mut given: Vec<(Uuid, Option<Uuid>)> = Vec::new();
+    for lead in leads {
         match current.get(&lead.id) {
-            Some(a) if a.assignee_id == user_id => unchanged += 1,
+            Some(a) if a.assignee_id == user_id => {}
             Some(a) => {
                 closing.push(a.id);
-                given.push((lead, Some(a.assignee_id)));
+                given.push((lead.id, Some(a.assignee_id)));
             }
-            None => given.push((lead, None)),
+            None => given.push((lead.id, None)),
         }
     }
     for ids in closing.chunks(CHUNK) {
@@ -127,11 +167,11 @@ pub async fn bulk_assign(
         }
     }
     for chunk in given.chunks(CHUNK) {
-        let rows = chunk.iter().map(|(lead, _)| assignment::ActiveModel {
+        let rows = chunk.iter().map(|(lead_id, _)| assignment::ActiveModel {
             id: Set(Uuid::now_v7()),
-            lead_id: Set(lead.id),
+            lead_id: Set(*lead_id),
             assignee_id: Set(user_id),
-            assigned_by: Set(Some(actor.user_id)),
+            assigned_by: Set(Some(actor.user_id).filter(|id| !id.is_nil())),
             status: Set(AssignmentStatus::Active),
             note: Set(note.clone()),
             assigned_at: Set(now),
@@ -150,25 +190,20 @@ pub async fn bulk_assign(
             })?;
     }
 
-    let why = note
-        .as_deref()
-        .map(|n| format!(": {n}"))
-        .unwrap_or_default();
+    let why = because(note.as_deref());
     for (kind, transferred) in [
         (ActivityKind::Assignment, false),
         (ActivityKind::Transfer, true),
     ] {
+        let verb = if transferred {
+            "Transferred"
+        } else {
+            "Assigned"
+        };
         let summaries: Vec<(Uuid, String)> = given
             .iter()
             .filter(|(_, from)| from.is_some() == transferred)
-            .map(|(lead, _)| {
-                let verb = if transferred {
-                    "Transferred"
-                } else {
-                    "Assigned"
-                };
-                (lead.id, format!("{verb} to {}{why}", target.full_name))
-            })
+            .map(|(lead, _)| (*lead, format!("{verb} to {}{why}", target.full_name)))
             .collect();
         if !summaries.is_empty() {
             activities::record_many(txn, summaries, Some(actor.user_id), kind, now).await?;
@@ -191,67 +226,81 @@ pub async fn bulk_assign(
                 };
                 AuditEntry::new(action)
                     .by(actor)
-                    .entity("lead", lead.id)
+                    .entity("lead", *lead)
                     .details(details)
             })
             .collect(),
     )
     .await?;
-
-    let transferred = given.iter().filter(|(_, from)| from.is_some()).count() as u64;
-    let assigned = given.len() as u64 - transferred;
-    if !given.is_empty() {
-        notify_summaries(&uow, actor, &target.full_name, user_id, &given, &why).await?;
-    }
-    uow.commit().await?;
-    Ok(BulkAssigned {
-        operation_id,
-        assigned,
-        transferred,
-        unchanged,
-    })
+    Ok(given)
 }
 
-/// One notification to the new assignee, and one to each previous one.
-async fn notify_summaries(
-    uow: &crate::db::UnitOfWork,
+/// ": the note", or nothing.
+fn because(note: Option<&str>) -> String {
+    note.map(|n| format!(": {n}")).unwrap_or_default()
+}
+
+/// How many leads one person received or lost; with one, which.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Tally {
+    pub count: u64,
+    pub only: Option<Uuid>,
+}
+
+impl Tally {
+    pub fn of(leads: impl IntoIterator<Item = Uuid>) -> Self {
+        let leads: Vec<Uuid> = leads.into_iter().collect();
+        Self {
+            count: leads.len() as u64,
+            only: (leads.len() == 1).then(|| leads[0]),
+        }
+    }
+
+    /// Two tallies of one operation (a background job's batches) as one.
+    pub fn and(self, other: Tally) -> Self {
+        let count = self.count + other.count;
+        Self {
+            count,
+            only: (count == 1).then_some(self.only.or(other.only)).flatten(),
+        }
+    }
+}
+
+/// One notification to the new assignee, and one to each previous one:
+/// however many leads an operation moved.
+pub async fn notify_summaries(
+    uow: &UnitOfWork,
     actor: &Actor,
-    target_name: &str,
-    user_id: Uuid,
-    given: &[(&lead::Model, Option<Uuid>)],
-    why: &str,
+    target: &user::Model,
+    received: Tally,
+    lost: Vec<(Uuid, Tally)>,
+    note: Option<&str>,
 ) -> AppResult<()> {
-    let count = |n: usize| {
+    let why = because(note);
+    let count = |n: u64| {
         if n == 1 {
             "1 lead".to_string()
         } else {
             format!("{n} leads")
         }
     };
-    // With one lead the notification points at it, as a single change's does.
-    let only = |leads: &[Uuid]| (leads.len() == 1).then(|| leads[0]);
-    let received: Vec<Uuid> = given.iter().map(|(l, _)| l.id).collect();
-    notify(
-        uow,
-        actor,
-        &[user_id],
-        NotificationKind::LeadAssigned,
-        "Leads were assigned to you",
-        format!(
-            "{} assigned to you by {}{why}.",
-            count(received.len()),
-            actor.email
-        ),
-        only(&received),
-    )
-    .await?;
-    let mut lost: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (lead, from) in given {
-        if let Some(from) = from {
-            lost.entry(*from).or_default().push(lead.id);
-        }
+    if received.count > 0 {
+        notify(
+            uow,
+            actor,
+            &[target.id],
+            NotificationKind::LeadAssigned,
+            "Leads were assigned to you",
+            format!(
+                "{} assigned to you by {}{why}.",
+                count(received.count),
+                actor.email
+            ),
+            received.only,
+        )
+        .await?;
     }
-    for (from, leads) in lost {
+    for (from, tally) in lost {
         notify(
             uow,
             actor,
@@ -259,11 +308,12 @@ async fn notify_summaries(
             NotificationKind::LeadTransferred,
             "Leads of yours were transferred",
             format!(
-                "{} of yours transferred to {target_name} by {}{why}.",
-                count(leads.len()),
+                "{} of yours transferred to {} by {}{why}.",
+                count(tally.count),
+                target.full_name,
                 actor.email
             ),
-            only(&leads),
+            tally.only,
         )
         .await?;
     }

@@ -30,7 +30,7 @@ use crate::{
     values::LongText,
 };
 
-mod bulk;
+pub mod bulk;
 mod read;
 
 pub use bulk::{bulk_assign, BulkAssigned};
