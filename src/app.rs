@@ -24,7 +24,7 @@ use crate::{
         serve::{self, ConnectionLimits},
         AppState,
     },
-    service::{imports, scores::sweep},
+    service::{scores::sweep, watch},
 };
 
 /// Why the server did not start; printed as is, one paragraph.
@@ -169,7 +169,7 @@ impl Application {
         let core = self.state.core.clone();
         core.start_listening().await;
         sweep::start(&core).await;
-        imports::run::start_watch(&core).await;
+        watch::start(&core).await;
         let grace = Duration::from_secs(settings.shutdown_grace_secs);
         let limits = ConnectionLimits {
             max_connections: settings.max_connections,

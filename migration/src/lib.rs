@@ -15,6 +15,7 @@ mod m20261124_000009_add_key_disabling_and_event_senders;
 mod m20261124_000010_check_score_enums;
 mod m20261124_000011_add_learned_scoring;
 mod m20261124_000012_create_lead_imports;
+mod m20261124_000013_create_lead_bulk_jobs;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000010_check_score_enums::Migration),
             Box::new(m20261124_000011_add_learned_scoring::Migration),
             Box::new(m20261124_000012_create_lead_imports::Migration),
+            Box::new(m20261124_000013_create_lead_bulk_jobs::Migration),
         ]
     }
 }

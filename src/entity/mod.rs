@@ -6,6 +6,7 @@ pub mod engagement_event;
 pub mod inventory_item;
 pub mod lead;
 pub mod lead_activity;
+pub mod lead_bulk_job;
 pub mod lead_import;
 pub mod lead_import_error;
 pub mod lead_import_row;

@@ -7,6 +7,7 @@ pub mod account;
 pub mod admission;
 pub mod api_keys;
 pub mod audit;
+pub mod bulk_jobs;
 pub mod context;
 pub mod cursor;
 pub mod engagement;
@@ -36,6 +37,7 @@ pub struct Query(
     api_keys::ApiKeyQuery,
     rescore::RescoreQuery,
     imports::ImportQuery,
+    bulk_jobs::BulkJobQuery,
     scoring_models::ScoringModelQuery,
     notifications::NotificationQuery,
 );
@@ -50,6 +52,7 @@ pub struct Mutation(
     api_keys::ApiKeyMutation,
     rescore::RescoreMutation,
     imports::ImportMutation,
+    bulk_jobs::BulkJobMutation,
     scoring_models::ScoringModelMutation,
     notifications::NotificationMutation,
 );

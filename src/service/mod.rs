@@ -6,13 +6,14 @@
 //!
 //! Dependencies run one way: `leads::visibility`, `audit`, `backdate`,
 //! `page`, `newest` and `search` depend on no domain; `notifications` and `scores`
-//! on those; `crm` and `leads` on all of them; `imports` on `crm`, `leads` and
-//! what they use; `accounts` on `audit` alone.
+//! on those; `crm` and `leads` on all of them; `imports` and `bulk_jobs` on `crm`,
+//! `leads` and what they use (`watch` resumes both); `accounts` on `audit` alone.
 //!
 //! [`Actor`]: crate::auth::Actor
 pub mod accounts;
 pub mod audit;
 pub mod backdate;
+pub mod bulk_jobs;
 pub mod crm;
 pub mod imports;
 pub mod leads;
@@ -21,3 +22,4 @@ pub mod notifications;
 pub mod page;
 pub mod scores;
 pub mod search;
+pub mod watch;

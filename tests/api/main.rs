@@ -4,6 +4,7 @@ mod api_keys;
 mod assignments;
 mod auth;
 mod authorization;
+mod bulk_jobs;
 mod cli;
 mod control_characters;
 mod database_url;

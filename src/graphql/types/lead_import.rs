@@ -13,9 +13,10 @@ use crate::{
     service::imports::{self, upload, PreviewRow, RowError},
 };
 
+/// Where a background task (an import, a bulk job) is.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "LeadImportStatus", remote = "EntityStatus")]
-pub enum LeadImportStatus {
+#[graphql(remote = "EntityStatus")]
+pub enum TaskStatus {
     Queued,
     Running,
     Succeeded,
@@ -204,7 +205,7 @@ impl LeadImport {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    async fn status(&self) -> LeadImportStatus {
+    async fn status(&self) -> TaskStatus {
         self.0.status.into()
     }
     /// Validated and counted; no lead written.

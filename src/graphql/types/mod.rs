@@ -35,7 +35,7 @@ pub use classification::Classification;
 pub use engagement_event::{EngagementEvent, EngagementEventType};
 pub use inventory_item::InventoryItem;
 pub use lead::Lead;
-pub use lead_import::{LeadImport, LeadImportPreviewRow, LeadImportUpload};
+pub use lead_import::{LeadImport, LeadImportPreviewRow, LeadImportUpload, TaskStatus};
 pub use lead_order::{LeadOrderField, LeadOrderInput, SortDirection};
 pub use lead_score::{Insight, LeadScore, PriorityTier};
 pub use lead_source::LeadSource;

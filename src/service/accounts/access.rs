@@ -78,3 +78,18 @@ pub async fn still_valid(core: &Core, actor: &Actor) -> AppResult<bool> {
         .await?
         .is_some_and(|u| u.role == actor.role))
 }
+
+/// The person a background job (an import, a bulk change) acts as: who
+/// started it, as they are now (their role read again); the command line's
+/// operator when no one did. An inactive user's job stops.
+pub async fn job_actor(core: &Core, requested_by: Option<Uuid>) -> AppResult<Actor> {
+    let Some(user_id) = requested_by else {
+        return Ok(Actor::operator());
+    };
+    match current_user(core, user_id, None).await? {
+        Some(user) => Ok(Actor::from_user(&user, None)),
+        None => Err(AppError::Forbidden(
+            "the user who started this job is no longer active".into(),
+        )),
+    }
+}

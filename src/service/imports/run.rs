@@ -17,16 +17,18 @@ use super::{
     upload,
 };
 use crate::{
-    auth::Actor,
     core::Core,
     db::UnitOfWork,
     entity::{
         lead_import::{self, ImportStatus},
-        lead_import_error, user,
+        lead_import_error,
     },
     error::{AppError, AppResult},
     events::Event,
-    service::notifications::{self, Notice},
+    service::{
+        accounts::access::job_actor,
+        notifications::{self, Notice},
+    },
 };
 
 /// A job silent this long has lost its server.
@@ -68,7 +70,7 @@ async fn run(core: Core, job: lead_import::Model) {
 
 /// The job's chunks, until it is done (true) or stops (false).
 async fn work(core: &Core, job: lead_import::Model) -> AppResult<bool> {
-    let actor = acting(core, job.requested_by).await?;
+    let actor = job_actor(core, job.requested_by).await?;
     let mut job = job;
     if job.dry_run && job.processed_rows > 0 {
         // A dry run keeps the keys it saw in memory: resumed, it starts over.
@@ -118,19 +120,6 @@ async fn lead_import_upload_width(core: &Core, upload_id: Uuid) -> AppResult<usi
         .await?
         .ok_or(AppError::NotFound("upload"))?;
     Ok(upload::columns(&upload).len())
-}
-
-/// The person the job acts as: its requester, as they are now.
-async fn acting(core: &Core, requested_by: Option<Uuid>) -> AppResult<Actor> {
-    let Some(user_id) = requested_by else {
-        return Ok(Actor::operator());
-    };
-    match user::Entity::find_by_id(user_id).one(core.db()).await? {
-        Some(user) if user.is_active => Ok(Actor::from_user(&user, None)),
-        _ => Err(AppError::Forbidden(
-            "the user who started this import is no longer active".into(),
-        )),
-    }
 }
 
 async fn restart_dry_run(core: &Core, job: lead_import::Model) -> AppResult<lead_import::Model> {
@@ -243,34 +232,5 @@ pub async fn resume_abandoned(core: &Core) {
             job.heartbeat_at = Some(now);
             spawn(core, job).await;
         }
-    }
-}
-
-/// Starts looking for abandoned imports as an owned task, as often as the
-/// decay sweep runs (none when the sweep is off).
-pub async fn start_watch(core: &Core) {
-    let Some(interval) = core.scoring().sweep_interval else {
-        return;
-    };
-    let owned = core.clone();
-    core.tasks()
-        .spawn("import watch", move |stop| watch(owned, interval, stop))
-        .await;
-}
-
-/// Looks for abandoned imports every `interval` until the application stops.
-async fn watch(
-    core: Core,
-    interval: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        resume_abandoned(&core).await;
     }
 }

@@ -29,7 +29,7 @@ use crate::{
 };
 
 /// The filter as a job keeps it.
-fn store(filter: &LeadFilter) -> StoredFilter {
+pub fn store(filter: &LeadFilter) -> StoredFilter {
     StoredFilter {
         version: 1,
         statuses: filter.statuses.clone(),
@@ -50,7 +50,7 @@ fn store(filter: &LeadFilter) -> StoredFilter {
 }
 
 /// The filter a stored job means.
-fn restore(stored: &StoredFilter) -> AppResult<LeadFilter> {
+pub fn restore(stored: &StoredFilter) -> AppResult<LeadFilter> {
     let search = SearchTerm::parse_optional(stored.search.clone())
         .map_err(|e| AppError::internal(format!("stored job filter: search {}", e.0)))?;
     Ok(LeadFilter {
