@@ -2,7 +2,10 @@
 //! and (for a status change) recorded as an activity in the same unit of
 //! work.
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Func},
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -110,7 +113,8 @@ async fn ensure_unique_email(
 ) -> AppResult<()> {
     let mut query = lead::Entity::find()
         .filter(Column::DeletedAt.is_null())
-        .filter(Column::Email.eq(email));
+        // Through the index on lower(email): emails are stored lower-cased.
+        .filter(Expr::expr(Func::lower(Expr::col((lead::Entity, Column::Email)))).eq(email));
     if let Some(id) = except {
         query = query.filter(Column::Id.ne(id));
     }
