@@ -5,7 +5,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Func},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::{
@@ -248,11 +251,16 @@ async fn find_by_key(
             DedupeKey::ExternalId => lead::Column::ExternalId,
             DedupeKey::Phone => lead::Column::PhoneKey,
         };
+        // Emails are matched through the index on lower(email) (they are stored lower-cased).
+        let matched = match key {
+            DedupeKey::Email => Expr::expr(Func::lower(Expr::col((lead::Entity, column)))),
+            _ => Expr::col((lead::Entity, column)),
+        };
         let rows: Vec<(Uuid, Option<String>)> = lead::Entity::find()
             .select_only()
             .column(lead::Column::Id)
             .column(column)
-            .filter(column.is_in(chunk.iter().cloned()))
+            .filter(matched.is_in(chunk.iter().cloned()))
             .filter(lead::Column::DeletedAt.is_null())
             .order_by_asc(lead::Column::Id)
             .into_tuple()
