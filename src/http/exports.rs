@@ -95,7 +95,7 @@ fn parse_filter(raw: Option<&str>) -> AppResult<(LeadFilter, Value)> {
 /// failure part-way ends the body with an error, so the client sees a
 /// broken transfer, never a short file that looks whole.
 fn stream(core: Core, export: Export) -> Response {
-    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(AHEAD);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(AHEAD);
     tokio::spawn(async move {
         let Export {
             actor,
@@ -124,6 +124,14 @@ fn stream(core: Core, export: Export) -> Response {
             tracing::error!(error = ?err, rows, "auditing a lead export failed");
         }
     });
+    csv_download(rx, "attachment; filename=\"leads.csv\"")
+}
+
+/// A CSV file streamed from `rx` as a download named by `disposition`.
+pub(super) fn csv_download(
+    mut rx: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+    disposition: &'static str,
+) -> Response {
     let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
@@ -133,7 +141,7 @@ fn stream(core: Core, export: Export) -> Response {
     );
     headers.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"leads.csv\""),
+        HeaderValue::from_static(disposition),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

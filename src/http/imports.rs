@@ -5,9 +5,9 @@
 //! /imports/{id}/errors.csv`: an import's errors, a row each. Both are
 //! authenticated like `/graphql`; the rest of an import is GraphQL's.
 use axum::{
-    body::{Body, Bytes},
+    body::Bytes,
     extract::{FromRequest, Multipart, Path, Query, Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -18,7 +18,7 @@ use tokio::{io::AsyncWriteExt, sync::mpsc};
 use uuid::Uuid;
 
 use super::{
-    exports::{csv_bytes, Stopped},
+    exports::{csv_bytes, csv_download, Stopped},
     principal, reply, AppState,
 };
 use crate::{
@@ -169,7 +169,7 @@ pub async fn errors_csv(
 }
 
 fn stream_errors(core: Core, id: Uuid) -> Response {
-    let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(2);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     tokio::spawn(async move {
         let written = async {
             let header = ["row", "column", "field", "code", "message"].map(str::to_string);
@@ -209,19 +209,7 @@ fn stream_errors(core: Core, id: Uuid) -> Response {
                 .await;
         }
     });
-    let body = Body::from_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)));
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"import-errors.csv\""),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    csv_download(rx, "attachment; filename=\"import-errors.csv\"")
 }
 
 async fn send(

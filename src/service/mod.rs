@@ -4,7 +4,7 @@
 //! so the command line and background jobs are held to the same rules.
 //! Nothing here knows about GraphQL.
 //!
-//! Dependencies run one way: `leads::visibility`, `audit`, `backdate`,
+//! Dependencies run one way: `leads::visibility`, `audit`, `backdate`, `lease`,
 //! `page`, `newest` and `search` depend on no domain; `notifications` and `scores`
 //! on those; `crm` and `leads` on all of them; `imports` and `bulk_jobs` on `crm`,
 //! `leads` and what they use (`watch` resumes both); `accounts` on `audit` alone.
@@ -17,6 +17,7 @@ pub mod bulk_jobs;
 pub mod crm;
 pub mod imports;
 pub mod leads;
+pub mod lease;
 pub mod newest;
 pub mod notifications;
 pub mod page;

@@ -5,7 +5,7 @@
 //! batch; a runner that finds the progress moved by someone else stops.
 use std::collections::HashMap;
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -33,14 +33,13 @@ use crate::{
             listing::visible_and_filtered,
             LeadFilter,
         },
+        lease::{self, Leased},
         scores::jobs::restore,
     },
 };
 
 /// Leads per batch: as many as one synchronous bulk call takes.
 const BATCH: u64 = 500;
-/// A job silent this long has lost its server.
-const ABANDONED_AFTER: Duration = Duration::minutes(2);
 
 /// Runs the job as a task the application owns.
 pub async fn spawn(core: &Core, job: lead_bulk_job::Model) {
@@ -58,16 +57,8 @@ async fn run(core: Core, job: lead_bulk_job::Model) {
         tracing::info!(job = %id, "bulk job paused by shutdown; another server resumes it");
         return;
     }
-    let (status, error) = match outcome {
-        Ok(false) => return,
-        Ok(true) => (ImportStatus::Succeeded, None),
-        Err(err) => {
-            err.log();
-            (
-                ImportStatus::Failed,
-                Some(format!("{}: {}", err.code(), err.message())),
-            )
-        }
+    let Some((status, error)) = lease::ending(outcome) else {
+        return;
     };
     if let Err(err) = finish(&core, id, status, error).await {
         err.log();
@@ -284,34 +275,22 @@ async fn finish(
     Ok(())
 }
 
-/// Takes over unfinished jobs whose heartbeat stopped (claimed by moving
-/// the heartbeat from the value read, so two servers never both take one).
+/// Takes over unfinished jobs whose heartbeat stopped (see [`lease`]).
 pub async fn resume_abandoned(core: &Core) {
-    let stale = Utc::now() - ABANDONED_AFTER;
-    let found = lead_bulk_job::Entity::find()
-        .filter(lead_bulk_job::Column::Status.is_in([ImportStatus::Queued, ImportStatus::Running]))
-        .filter(lead_bulk_job::Column::HeartbeatAt.lt(stale))
-        .all(core.db())
-        .await;
-    let jobs = match found {
-        Ok(jobs) => jobs,
-        Err(err) => {
-            tracing::warn!(error = %err, "could not look for abandoned bulk jobs");
-            return;
-        }
+    let columns = Leased::<lead_bulk_job::Entity> {
+        id: lead_bulk_job::Column::Id,
+        status: lead_bulk_job::Column::Status,
+        heartbeat: lead_bulk_job::Column::HeartbeatAt,
     };
-    for mut job in jobs {
-        let now = Utc::now();
-        let claimed = lead_bulk_job::Entity::update_many()
-            .col_expr(lead_bulk_job::Column::HeartbeatAt, Expr::value(now))
-            .filter(lead_bulk_job::Column::Id.eq(job.id))
-            .filter(lead_bulk_job::Column::HeartbeatAt.eq(job.heartbeat_at))
-            .exec(core.db())
-            .await;
-        if matches!(claimed, Ok(ref r) if r.rows_affected == 1) {
-            tracing::warn!(job = %job.id, "resuming an abandoned bulk job");
-            job.heartbeat_at = Some(now);
-            spawn(core, job).await;
+    let unfinished = [ImportStatus::Queued, ImportStatus::Running];
+    match lease::claim_abandoned(core.db(), columns, unfinished, |j| (j.id, j.heartbeat_at)).await {
+        Ok(claimed) => {
+            for (mut job, at) in claimed {
+                tracing::warn!(job = %job.id, "resuming an abandoned bulk job");
+                job.heartbeat_at = Some(at);
+                spawn(core, job).await;
+            }
         }
+        Err(err) => tracing::warn!(error = ?err, "could not look for abandoned bulk jobs"),
     }
 }

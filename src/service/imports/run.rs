@@ -5,7 +5,7 @@
 //! takes over a job whose heartbeat (written with every chunk) stopped.
 use std::collections::HashSet;
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
 };
@@ -27,12 +27,10 @@ use crate::{
     events::Event,
     service::{
         accounts::access::job_actor,
+        lease::{self, Leased},
         notifications::{self, Notice},
     },
 };
-
-/// A job silent this long has lost its server.
-const ABANDONED_AFTER: Duration = Duration::minutes(2);
 
 /// Runs the job as a task the application owns.
 pub async fn spawn(core: &Core, job: lead_import::Model) {
@@ -50,16 +48,8 @@ async fn run(core: Core, job: lead_import::Model) {
         tracing::info!(import = %id, "lead import paused by shutdown; another server resumes it");
         return;
     }
-    let (status, error) = match outcome {
-        Ok(false) => return,
-        Ok(true) => (ImportStatus::Succeeded, None),
-        Err(err) => {
-            err.log();
-            (
-                ImportStatus::Failed,
-                Some(format!("{}: {}", err.code(), err.message())),
-            )
-        }
+    let Some((status, error)) = lease::ending(outcome) else {
+        return;
     };
     if let Err(err) = finish(&core, id, status, error).await {
         // The heartbeat stops, so another server finishes it.
@@ -202,35 +192,23 @@ pub(super) async fn notify_assignees(uow: &UnitOfWork, job: &lead_import::Model)
     notifications::push(uow, notices).await
 }
 
-/// Takes over unfinished imports whose heartbeat stopped; a job is claimed
-/// by moving its heartbeat from the value read, so two servers never both
-/// take it (and a chunk's own check stops a runner that lost it).
+/// Takes over unfinished imports whose heartbeat stopped (see [`lease`]);
+/// a chunk's own check stops a runner that lost its job.
 pub async fn resume_abandoned(core: &Core) {
-    let stale = Utc::now() - ABANDONED_AFTER;
-    let found = lead_import::Entity::find()
-        .filter(lead_import::Column::Status.is_in([ImportStatus::Queued, ImportStatus::Running]))
-        .filter(lead_import::Column::HeartbeatAt.lt(stale))
-        .all(core.db())
-        .await;
-    let jobs = match found {
-        Ok(jobs) => jobs,
-        Err(err) => {
-            tracing::warn!(error = %err, "could not look for abandoned imports");
-            return;
-        }
+    let columns = Leased::<lead_import::Entity> {
+        id: lead_import::Column::Id,
+        status: lead_import::Column::Status,
+        heartbeat: lead_import::Column::HeartbeatAt,
     };
-    for mut job in jobs {
-        let now = Utc::now();
-        let claimed = lead_import::Entity::update_many()
-            .col_expr(lead_import::Column::HeartbeatAt, Expr::value(now))
-            .filter(lead_import::Column::Id.eq(job.id))
-            .filter(lead_import::Column::HeartbeatAt.eq(job.heartbeat_at))
-            .exec(core.db())
-            .await;
-        if matches!(claimed, Ok(ref r) if r.rows_affected == 1) {
-            tracing::warn!(import = %job.id, row = job.last_row, "resuming an abandoned lead import");
-            job.heartbeat_at = Some(now);
-            spawn(core, job).await;
+    let unfinished = [ImportStatus::Queued, ImportStatus::Running];
+    match lease::claim_abandoned(core.db(), columns, unfinished, |j| (j.id, j.heartbeat_at)).await {
+        Ok(claimed) => {
+            for (mut job, at) in claimed {
+                tracing::warn!(import = %job.id, row = job.last_row, "resuming an abandoned lead import");
+                job.heartbeat_at = Some(at);
+                spawn(core, job).await;
+            }
         }
+        Err(err) => tracing::warn!(error = ?err, "could not look for abandoned imports"),
     }
 }

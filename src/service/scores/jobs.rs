@@ -24,6 +24,7 @@ use crate::{
     service::{
         audit,
         leads::{AssigneeFilter, LeadFilter, SearchTerm},
+        lease::{self, Leased},
     },
     values::Parse,
 };
@@ -71,10 +72,8 @@ pub fn restore(stored: &StoredFilter) -> AppResult<LeadFilter> {
     })
 }
 
-/// A running job writes its progress and heartbeat this often...
+/// A running job writes its progress and heartbeat this often (see [`lease`]).
 const HEARTBEAT: Duration = Duration::seconds(1);
-/// ...so one silent this long has lost its server.
-const ABANDONED_AFTER: Duration = Duration::minutes(2);
 
 /// Starts rescoring the leads `filter` selects (admins only) and returns the
 /// job at once; the work goes on in the background.
@@ -151,10 +150,7 @@ async fn run(core: Core, job: rescore_job::Model) {
         Ok(()) => (JobStatus::Succeeded, None),
         Err(err) => {
             err.log();
-            (
-                JobStatus::Failed,
-                Some(format!("{}: {}", err.code(), err.message())),
-            )
+            (JobStatus::Failed, Some(lease::failure(err)))
         }
     };
     let finished = rescore_job::Entity::update_many()
@@ -217,36 +213,22 @@ async fn beat(db: &sea_orm::DatabaseConnection, id: Uuid, processed: i64) -> App
     Ok(())
 }
 
-/// Takes over unfinished jobs whose heartbeat stopped. A job is claimed by
-/// moving its heartbeat from the value read, so two servers never both run it.
+/// Takes over unfinished jobs whose heartbeat stopped (see [`lease`]).
 pub async fn resume_abandoned(core: &Core) {
-    let db = core.db();
-    let stale = Utc::now() - ABANDONED_AFTER;
-    let found = rescore_job::Entity::find()
-        .filter(rescore_job::Column::Status.is_in([JobStatus::Queued, JobStatus::Running]))
-        .filter(rescore_job::Column::HeartbeatAt.lt(stale))
-        .all(db)
-        .await;
-    let jobs = match found {
-        Ok(jobs) => jobs,
-        Err(err) => {
-            tracing::warn!(error = %err, "could not look for abandoned rescore jobs");
-            return;
-        }
+    let columns = Leased::<rescore_job::Entity> {
+        id: rescore_job::Column::Id,
+        status: rescore_job::Column::Status,
+        heartbeat: rescore_job::Column::HeartbeatAt,
     };
-    for job in jobs {
-        let now = Utc::now();
-        let claimed = rescore_job::Entity::update_many()
-            .col_expr(rescore_job::Column::HeartbeatAt, Expr::value(now))
-            .filter(rescore_job::Column::Id.eq(job.id))
-            .filter(rescore_job::Column::HeartbeatAt.eq(job.heartbeat_at))
-            .exec(db)
-            .await;
-        if matches!(claimed, Ok(ref r) if r.rows_affected == 1) {
-            tracing::warn!(job = %job.id, "resuming an abandoned rescore job");
-            let mut job = job;
-            job.heartbeat_at = Some(now);
-            spawn(core, job).await;
+    let unfinished = [JobStatus::Queued, JobStatus::Running];
+    match lease::claim_abandoned(core.db(), columns, unfinished, |j| (j.id, j.heartbeat_at)).await {
+        Ok(claimed) => {
+            for (mut job, at) in claimed {
+                tracing::warn!(job = %job.id, "resuming an abandoned rescore job");
+                job.heartbeat_at = Some(at);
+                spawn(core, job).await;
+            }
         }
+        Err(err) => tracing::warn!(error = ?err, "could not look for abandoned rescore jobs"),
     }
 }
