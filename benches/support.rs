@@ -52,6 +52,7 @@ impl Scratch {
     }
 
     /// Server settings for this database: port 0 and a fixed signing key.
+    #[allow(dead_code)] // not every benchmark runs the server in-process
     pub fn settings(&self) -> Settings {
         let mut settings = Settings::with_database(self.url.clone());
         settings.bind = ([127, 0, 0, 1], 0).into();
