@@ -165,6 +165,31 @@ async fn gql(
         .expect("JSON")
 }
 
+/// A token is renewed this often: a million-row import outlasts one.
+const FRESH: Duration = Duration::from_secs(300);
+
+/// A fresh access token for the demo's manager.
+async fn login(client: &reqwest::Client, base: &str) -> String {
+    let login = gql(
+        client,
+        base,
+        "",
+        "mutation { login(email: \"manager@example.com\", password: \"leadscore-demo\") { accessToken } }",
+        json!({}),
+    )
+    .await;
+    login["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login: {login}"))
+        .to_string()
+}
+
+/// The data of a GraphQL answer; a panic on any error (never a silent loop).
+fn data(answer: Value) -> Value {
+    assert!(answer.get("errors").is_none(), "{answer}");
+    answer["data"].clone()
+}
+
 /// Runs an import of `upload` and waits for its end; its final state.
 async fn import(
     client: &reqwest::Client,
@@ -204,17 +229,21 @@ async fn import(
         .as_str()
         .unwrap_or_else(|| panic!("import refused: {started}"))
         .to_string();
+    let (mut token, mut signed_in) = (token.to_string(), Instant::now());
     loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let job = gql(
+        if signed_in.elapsed() > FRESH {
+            (token, signed_in) = (login(client, base).await, Instant::now());
+        }
+        let job = data(gql(
             client,
             base,
-            token,
+            token.as_str(),
             "query($id: ID!) { leadImport(id: $id) { status processedRows created updated skipped failed error } }",
             json!({ "id": id }),
         )
-        .await;
-        let job = job["data"]["leadImport"].clone();
+        .await)["leadImport"]
+            .clone();
         if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&job["status"].as_str().unwrap_or("")) {
             return job;
         }
@@ -235,18 +264,7 @@ async fn main() {
     let base = server.base.clone();
     let pid = server.child.id();
     let client = reqwest::Client::new();
-    let login = gql(
-        &client,
-        &base,
-        "",
-        "mutation { login(email: \"manager@example.com\", password: \"leadscore-demo\") { accessToken } }",
-        json!({}),
-    )
-    .await;
-    let token = login["data"]["login"]["accessToken"]
-        .as_str()
-        .expect("login")
-        .to_string();
+    let token = login(&client, &base).await;
 
     let baseline = rss_kib(pid);
     let peak = Arc::new(AtomicU64::new(baseline));
@@ -304,6 +322,7 @@ async fn main() {
         );
     }
     // A filter job over a tenth of the leads: WEBSITE leads that are NEW or CONTACTED.
+    let (mut token, mut signed_in) = (login(&client, &base).await, Instant::now());
     let users = gql(
         &client,
         &base,
@@ -335,15 +354,20 @@ async fn main() {
     let job = started["data"]["bulkChangeLeadsByFilter"]["job"]["id"].clone();
     let done = loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let state = gql(
-            &client,
-            &base,
-            &token,
-            "query($id: ID!) { bulkLeadJob(id: $id) { status changed } }",
-            json!({ "id": job }),
-        )
-        .await;
-        let state = state["data"]["bulkLeadJob"].clone();
+        if signed_in.elapsed() > FRESH {
+            (token, signed_in) = (login(&client, &base).await, Instant::now());
+        }
+        let state = data(
+            gql(
+                &client,
+                &base,
+                &token,
+                "query($id: ID!) { bulkLeadJob(id: $id) { status changed } }",
+                json!({ "id": job }),
+            )
+            .await,
+        )["bulkLeadJob"]
+            .clone();
         if ["SUCCEEDED", "FAILED", "CANCELLED"].contains(&state["status"].as_str().unwrap_or("")) {
             break state;
         }
@@ -367,6 +391,7 @@ async fn main() {
     );
 
     if compare > 0 {
+        let token = login(&client, &base).await;
         let done = Arc::new(AtomicU64::new(0));
         let clock = Instant::now();
         let workers: Vec<_> = (0..16)
