@@ -276,8 +276,9 @@ impl LeadImport {
                     })
             })
             .transpose()?;
+        // The import was read through its access check: its errors are the reader's.
         let errors =
-            imports::errors(ctx.core(), ctx.actor()?, self.0.id, after, first as u64).await?;
+            imports::control::errors_after(ctx.core(), self.0.id, after, first as u64).await?;
         Ok(errors.into_iter().map(Into::into).collect())
     }
     /// How many error entries the import recorded (a row may have several).

@@ -221,18 +221,7 @@ pub async fn cancel(core: &Core, actor: &Actor, id: Uuid) -> AppResult<lead_impo
 }
 
 /// A page of an import's errors, by row, after `after` (row, error id).
-pub async fn errors(
-    core: &Core,
-    actor: &Actor,
-    id: Uuid,
-    after: Option<(i64, Uuid)>,
-    first: u64,
-) -> AppResult<Vec<lead_import_error::Model>> {
-    get(core, actor, id).await?;
-    errors_after(core, id, after, first).await
-}
-
-/// The same without the access check (the caller made it).
+/// No access check: callers read the import through [`get`] first.
 pub async fn errors_after(
     core: &Core,
     id: Uuid,

@@ -13,6 +13,6 @@ pub mod run;
 pub mod upload;
 mod write;
 
-pub use control::{cancel, errors, get, preview, start, ImportRequest, PreviewRow};
+pub use control::{cancel, get, preview, start, ImportRequest, PreviewRow};
 pub use mapping::{suggest, ColumnRequest};
 pub use row::RowError;
