@@ -17,6 +17,7 @@ pub mod leads;
 pub mod loaders;
 pub mod notifications;
 pub mod paging;
+pub mod reports;
 pub mod rescore;
 pub mod scores;
 pub mod scoring_models;
@@ -40,6 +41,7 @@ pub struct Query(
     bulk_jobs::BulkJobQuery,
     scoring_models::ScoringModelQuery,
     notifications::NotificationQuery,
+    reports::ReportQuery,
 );
 
 #[derive(MergedObject, Default)]

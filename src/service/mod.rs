@@ -7,7 +7,8 @@
 //! Dependencies run one way: `leads::visibility`, `audit`, `backdate`, `lease`,
 //! `page`, `newest` and `search` depend on no domain; `notifications` and `scores`
 //! on those; `crm` and `leads` on all of them; `imports` and `bulk_jobs` on `crm`,
-//! `leads` and what they use (`watch` resumes both); `accounts` on `audit` alone.
+//! `leads` and what they use (`watch` resumes both); `accounts` on `audit` alone;
+//! `reports` only reads, through `leads`' filter and visibility.
 //!
 //! [`Actor`]: crate::auth::Actor
 pub mod accounts;
@@ -21,6 +22,7 @@ pub mod lease;
 pub mod newest;
 pub mod notifications;
 pub mod page;
+pub mod reports;
 pub mod scores;
 pub mod search;
 pub mod watch;

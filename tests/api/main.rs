@@ -25,6 +25,7 @@ mod live;
 mod migrations;
 mod n_plus_one;
 mod notifications;
+mod reports;
 mod rescore_jobs;
 mod schema;
 mod scoring;

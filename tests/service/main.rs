@@ -4,5 +4,8 @@
 //! relies on.
 mod learning;
 mod paging;
+mod report_oracle;
+mod report_world;
+mod reports;
 mod support;
 mod visibility;

@@ -10,6 +10,7 @@
 //! | concurrent batch walks | [`Dialect::walkers`] = 2 | 1 |
 //! | events after commit | `pg_notify` inside the transaction (sent at commit, dropped on rollback), heard by every replica's listener | handed to the instance's bus right after COMMIT |
 //! | bulk score writes | one statement per table reading a JSON parameter (`json_to_recordset`), prepared once | multi-row statements of 500 rows |
+//! | seconds since 1970 of a timestamp column | `EXTRACT(EPOCH FROM c)` | `julianday(c)` rebased (timestamps are RFC 3339 text); whole seconds from `strftime('%s', c)` |
 //! | errors | SQLSTATE 40P01/40001 are CONFLICT; constraint names | SQLITE_BUSY/LOCKED are DATABASE_UNAVAILABLE; "UNIQUE constraint failed: table.column" |
 mod bulk;
 mod errors;
@@ -190,5 +191,25 @@ impl Dialect {
         ))
         .await?;
         Ok(true)
+    }
+
+    /// SQL for the seconds since 1970 of timestamp column `column`, as a
+    /// double (what reports subtract to get durations).
+    pub fn epoch_seconds(self, column: &str) -> String {
+        match self {
+            Self::Postgres => format!("CAST(EXTRACT(EPOCH FROM {column}) AS DOUBLE PRECISION)"),
+            Self::Sqlite => format!("((julianday({column}) - 2440587.5) * 86400.0)"),
+        }
+    }
+
+    /// SQL for which `width`-second slot since 1970 `column` falls in, as an
+    /// exact integer (what reports group time series by before bucketing).
+    pub fn epoch_slot(self, column: &str, width: u32) -> String {
+        match self {
+            Self::Postgres => {
+                format!("CAST(FLOOR(EXTRACT(EPOCH FROM {column}) / {width}) AS BIGINT)")
+            }
+            Self::Sqlite => format!("(CAST(strftime('%s', {column}) AS INTEGER) / {width})"),
+        }
     }
 }
