@@ -14,7 +14,7 @@
 //! `BENCH_SERVER_LOG` gives its `RUST_LOG` (its own default is `info`). Finally a slow search runs while the call
 //! list is driven, and every failure is counted.
 use std::{
-    process::{Child, Command, Stdio},
+    process::Command,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc,
@@ -24,10 +24,10 @@ use std::{
 
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_leadscore");
-const PASSWORD: &str = leadscore::demo::DEMO_PASSWORD;
-/// Signs the benchmark's tokens; the data is throwaway demo data.
-const SECRET_KEY: &str = "http-benchmark-secret-key-0123456789abcdef0123456789abcdef";
+#[path = "server.rs"]
+mod server;
+
+use server::{database, gql, seed, start, statements, token};
 
 const ME: &str = "{ me { id email } }";
 const TYPENAME: &str = "{ __typename }";
@@ -103,60 +103,11 @@ const SCENARIOS: &[Scenario] = &[
     },
 ];
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn numbers_after(flag: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == flag)
         .and_then(|i| args.get(i + 1).cloned())
-}
-
-async fn database(leads: usize) -> String {
-    match std::env::var("BENCH_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
-        Some(server) => {
-            use sea_orm::{ConnectionTrait, Database};
-            let name = format!("leadscore_http_{leads}");
-            let admin = Database::connect(&server)
-                .await
-                .expect("BENCH_DATABASE_URL connects");
-            let exists = admin
-                .query_one_raw(sea_orm::Statement::from_string(
-                    admin.get_database_backend(),
-                    format!("SELECT 1 AS one FROM pg_database WHERE datname = '{name}'"),
-                ))
-                .await
-                .expect("pg_database")
-                .is_some();
-            if !exists {
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create database");
-            }
-            let mut url = url::Url::parse(&server).expect("a URL");
-            url.set_path(&name);
-            url.to_string()
-        }
-        None => {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/http-bench");
-            std::fs::create_dir_all(&dir).expect("bench dir");
-            format!("sqlite://{}/leads-{leads}.db?mode=rwc", dir.display())
-        }
-    }
 }
 
 /// Deletes the leads an earlier run's write mix created (with everything
@@ -182,109 +133,6 @@ async fn forget_writes(url: &str) {
         println!("deleted {deleted} leads an earlier run wrote");
     }
     db.close().await.ok();
-}
-
-fn seed(url: &str, leads: usize) {
-    let started = Instant::now();
-    let status = Command::new(BIN)
-        .args(["demo", "--leads", &leads.to_string()])
-        .env("DATABASE_URL", url)
-        .env("SECRET_KEY", SECRET_KEY)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .status()
-        .expect("leadscore demo runs");
-    assert!(status.success(), "seeding failed");
-    // Large demos are left unscored; score what never was (once: a year's
-    // sweep interval makes nothing else stale).
-    let status = Command::new(BIN)
-        .arg("rescore")
-        .env("DATABASE_URL", url)
-        .env("SECRET_KEY", SECRET_KEY)
-        .env("SCORE_SWEEP_INTERVAL_SECS", "31536000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("leadscore rescore runs");
-    assert!(status.success(), "scoring failed");
-    println!(
-        "database ready ({leads} leads) in {:.1?}",
-        started.elapsed()
-    );
-}
-
-async fn start(url: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a free port")
-        .local_addr()
-        .expect("address")
-        .port();
-    let child = Command::new(BIN)
-        .args(["serve", "--no-migrate"])
-        .env("DATABASE_URL", url)
-        .env("SECRET_KEY", SECRET_KEY)
-        .env("LEADSCORE_BIND", format!("127.0.0.1:{port}"))
-        .env(
-            "RUST_LOG",
-            std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .env("SCORE_SWEEP_INTERVAL_SECS", "0")
-        .env("MODEL_RETRAIN_INTERVAL_HOURS", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the server starts");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client
-            .get(format!("{}/health", server.base))
-            .send()
-            .await
-            .is_ok()
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not answer within 30 s");
-}
-
-async fn gql(client: &reqwest::Client, base: &str, token: Option<&str>, body: &Value) -> Value {
-    let mut request = client.post(format!("{base}/graphql")).json(body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    request
-        .send()
-        .await
-        .expect("sent")
-        .json()
-        .await
-        .expect("JSON")
-}
-
-async fn token(base: &str, email: &str) -> String {
-    let body = json!({ "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }", "variables": { "e": email, "p": PASSWORD } });
-    let answer = gql(&reqwest::Client::new(), base, None, &body).await;
-    answer["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login of {email}: {answer}"))
-        .to_string()
-}
-
-async fn statements(base: &str) -> u64 {
-    let health: Value = reqwest::get(format!("{base}/health.json"))
-        .await
-        .expect("health")
-        .json()
-        .await
-        .expect("JSON");
-    health["statements"].as_u64().unwrap_or(0)
 }
 
 /// The `i`th body one connection sends for a scenario: new leads get
@@ -441,7 +289,7 @@ async fn main() {
     let conns: Vec<usize> = numbers_after("--conns")
         .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
         .unwrap_or_else(|| vec![1, 16, 64]);
-    let url = database(leads).await;
+    let url = database("http", leads).await;
     seed(&url, leads);
     forget_writes(&url).await;
     let server = start(&url).await;

@@ -4,9 +4,9 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 
 use crate::{
     entity::{
-        assignment,
-        lead::{self, LeadSource, LeadStatus},
-        lead_activity, lead_note, lead_status_change,
+        assignment, engagement_event,
+        lead::{self, LeadSource},
+        lead_activity, lead_note, lead_score, lead_status_change,
     },
     error::AppResult,
 };
@@ -104,19 +104,6 @@ pub const SOURCES: &[LeadSource] = &[
     LeadSource::TradeShow,
     LeadSource::Partner,
 ];
-pub const STATUSES: &[LeadStatus] = &[
-    LeadStatus::New,
-    LeadStatus::New,
-    LeadStatus::New,
-    LeadStatus::Contacted,
-    LeadStatus::Contacted,
-    LeadStatus::Qualified,
-    LeadStatus::Qualified,
-    LeadStatus::Proposal,
-    LeadStatus::Negotiation,
-    LeadStatus::Won,
-    LeadStatus::Lost,
-];
 pub const CALLS: &[&str] = &[
     "Intro call: wants to compare trims and financing",
     "Left a voicemail, will try again Thursday",
@@ -163,6 +150,8 @@ pub struct Batch {
     pub notes: Vec<lead_note::ActiveModel>,
     pub assignments: Vec<assignment::ActiveModel>,
     pub status_changes: Vec<lead_status_change::ActiveModel>,
+    pub events: Vec<engagement_event::ActiveModel>,
+    pub scores: Vec<lead_score::ActiveModel>,
 }
 
 impl Batch {
@@ -189,6 +178,16 @@ impl Batch {
         }
         for chunk in std::mem::take(&mut self.status_changes).chunks(1000) {
             lead_status_change::Entity::insert_many(chunk.to_vec())
+                .exec(conn)
+                .await?;
+        }
+        for chunk in std::mem::take(&mut self.events).chunks(1000) {
+            engagement_event::Entity::insert_many(chunk.to_vec())
+                .exec(conn)
+                .await?;
+        }
+        for chunk in std::mem::take(&mut self.scores).chunks(1000) {
+            lead_score::Entity::insert_many(chunk.to_vec())
                 .exec(conn)
                 .await?;
         }

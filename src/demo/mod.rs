@@ -1,8 +1,13 @@
 //! Demo data for trying leadscore out: four users (one per role, two reps)
-//! and about 200 realistic leads with activities, notes and assignments.
-//! DEMO ONLY: the password is public. Refused in production; does nothing
+//! and 600 realistic leads (or as many as asked) over half a year: each with
+//! the web visits it arrived with and the score they earned it, its rep's
+//! calls and its walk through the stages ([`journey`]), notes and
+//! assignments. DEMO ONLY: the password is public. Refused in production; does nothing
 //! when the database already has users.
 mod data;
+mod journey;
+
+use std::sync::Arc;
 
 use chrono::{Duration, Utc};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set};
@@ -10,6 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use data::*;
+use journey::{Journey, Rep};
 
 use crate::{
     auth::password,
@@ -18,11 +24,11 @@ use crate::{
         assignment::{self, AssignmentStatus},
         inventory_item,
         lead::{self, LeadStatus},
-        lead_activity::{self, ActivityKind, Direction},
-        lead_note, lead_status_change, user,
+        lead_note, user,
         user::Role,
     },
     error::{AppError, AppResult},
+    scoring::{self, LeadFacts},
     service::{accounts::sessions::insert_user, leads::write::derive_columns, scores::sweep},
     values::{Email, FullName, Parse},
 };
@@ -35,7 +41,7 @@ pub const DEMO_USERS: [(&str, &str, Role); 4] = [
     ("rep2@example.com", "Sam Rep", Role::SalesRep),
 ];
 /// How many leads the demo has unless asked for more.
-pub const DEFAULT_LEADS: usize = 200;
+pub const DEFAULT_LEADS: usize = 600;
 /// The generator's ceiling: enough for benchmarks, not enough to fill a disk by a typo.
 pub const MAX_LEADS: usize = 1_000_000;
 /// Up to this many demo leads are scored while seeding.
@@ -105,6 +111,32 @@ pub async fn seed(core: &Core, production: bool, leads: usize) -> AppResult<Outc
     inventory_item::Entity::insert_many(items).exec(txn).await?;
 
     let count = leads;
+    let inventory: Arc<[scoring::InventoryItem]> = INVENTORY
+        .iter()
+        .map(|(name, category, price, quantity)| scoring::InventoryItem {
+            name: name.to_string(),
+            category: category.to_string(),
+            price: price * 100,
+            currency: "USD".into(),
+            quantity_available: *quantity,
+        })
+        .collect();
+    // Riley answers within hours and moves leads on in days; Sam takes a
+    // day or two and a week or more, and wins less.
+    let profiles = [
+        Rep {
+            id: reps[0],
+            stage_days: 4.0,
+            response_hours: (0, 4),
+            win_factor: 1.2,
+        },
+        Rep {
+            id: reps[1],
+            stage_days: 9.0,
+            response_hours: (6, 40),
+            win_factor: 0.8,
+        },
+    ];
     let mut batch = Batch::default();
     for i in 0..count {
         if batch.leads.len() >= 500 {
@@ -125,41 +157,46 @@ pub async fn seed(core: &Core, production: bool, leads: usize) -> AppResult<Outc
         let phone = rng
             .chance(80)
             .then(|| format!("+1555{:07}", rng.next() % 10_000_000));
-        let status = *rng.pick(STATUSES);
-        let created_at = now - Duration::hours(rng.below(180 * 24) as i64 + 1);
-        status_history(&mut batch, id, manager, status, created_at, now);
-        let budget = rng.chance(75).then(|| {
+        // A growing business: more leads lately than half a year ago.
+        let age = rng.below(180 * 24);
+        let created_at = now - Duration::hours((age * age / (180 * 24)) as i64 + 1);
+        // How ready to buy the lead came in: it shows in what it tells us.
+        let keen = rng.below(100);
+        let budget = rng.chance(35 + keen as u64 / 2).then(|| {
             // Budgets in whole thousands of dollars, stored in cents.
             let min = (20 + rng.below(40)) as i64 * THOUSAND_DOLLARS;
             (min, min + (5 + rng.below(20)) as i64 * THOUSAND_DOLLARS)
         });
-        let mut last_activity = None;
-        for _ in 0..rng.below(6) {
-            let occurred_at = created_at
-                + Duration::minutes(
-                    rng.below(((now - created_at).num_minutes().max(1)) as usize) as i64,
-                );
-            let (kind, summary) = if rng.chance(60) {
-                (ActivityKind::Call, *rng.pick(CALLS))
-            } else {
-                (ActivityKind::Email, *rng.pick(EMAILS))
-            };
-            last_activity = last_activity.max(Some(occurred_at));
-            batch.activities.push(lead_activity::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                lead_id: Set(id),
-                actor_id: Set(Some(reps[i % 2])),
-                kind: Set(kind),
-                direction: Set(Some(if rng.chance(50) {
-                    Direction::Outbound
-                } else {
-                    Direction::Inbound
-                })),
-                summary: Set(summary.to_string()),
-                occurred_at: Set(occurred_at),
-                created_at: Set(occurred_at),
-            });
+        let timeline = rng.chance(40 + keen as u64 / 2).then(|| {
+            let sooner = (100 - keen) * TIMELINES.len() / 100;
+            TIMELINES[rng.below(sooner + 1).min(TIMELINES.len() - 1)].to_string()
+        });
+        let product = rng
+            .chance(70 + keen as u64 / 4)
+            .then(|| rng.pick(PRODUCTS).to_string());
+        let repeat = rng.chance(5 + keen as u64 / 5);
+        let rep = rng.chance(85).then(|| &profiles[i % 2]);
+        let assigned_at = created_at + Duration::minutes(10 + rng.below(50) as i64);
+        let facts = LeadFacts {
+            has_contact: email.is_some() || phone.is_some(),
+            budget_min: budget.map(|b| b.0),
+            budget_max: budget.map(|b| b.1),
+            currency: "USD".into(),
+            product_interest: product.clone(),
+            purchase_timeline: timeline.clone(),
+            is_repeat_customer: repeat,
+            stage: None,
+            last_activity_at: None,
+        };
+        let lived = Journey {
+            rng: &mut rng,
+            batch: &mut batch,
+            now,
+            manager,
+            thresholds: core.thresholds(),
+            inventory: inventory.clone(),
         }
+        .live(id, created_at, keen, facts, rep, assigned_at);
         for _ in 0..rng.below(3) {
             batch.notes.push(lead_note::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -171,12 +208,12 @@ pub async fn seed(core: &Core, production: bool, leads: usize) -> AppResult<Outc
                 deleted_at: Set(None),
             });
         }
-        if rng.chance(85) {
-            let closed = matches!(status, LeadStatus::Won | LeadStatus::Lost);
+        let closed = matches!(lived.status, LeadStatus::Won | LeadStatus::Lost);
+        if let Some(rep) = rep {
             batch.assignments.push(assignment::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 lead_id: Set(id),
-                assignee_id: Set(reps[i % 2]),
+                assignee_id: Set(rep.id),
                 assigned_by: Set(Some(manager)),
                 status: Set(if closed {
                     AssignmentStatus::Completed
@@ -184,10 +221,10 @@ pub async fn seed(core: &Core, production: bool, leads: usize) -> AppResult<Outc
                     AssignmentStatus::Active
                 }),
                 note: Set(Some("Routed by territory".into())),
-                assigned_at: Set(created_at + Duration::minutes(30)),
-                completed_at: Set(closed.then_some(now - Duration::days(1))),
-                outcome: Set(closed.then(|| {
-                    if status == LeadStatus::Won {
+                assigned_at: Set(assigned_at),
+                completed_at: Set(lived.closed_at),
+                outcome: Set(lived.closed_at.map(|_| {
+                    if lived.status == LeadStatus::Won {
                         "Closed won".to_string()
                     } else {
                         "Closed lost: went with a competitor".to_string()
@@ -195,6 +232,7 @@ pub async fn seed(core: &Core, production: bool, leads: usize) -> AppResult<Outc
                 })),
             });
         }
+        let score = &lived.score;
         let mut row = lead::ActiveModel {
             id: Set(id),
             first_name: Set(first.to_string()),
@@ -204,22 +242,24 @@ pub async fn seed(core: &Core, production: bool, leads: usize) -> AppResult<Outc
             company: Set(company.map(str::to_string)),
             job_title: Set(company.map(|_| rng.pick(TITLES).to_string())),
             source: Set(*rng.pick(SOURCES)),
-            status: Set(status),
+            status: Set(lived.status),
             budget_min: Set(budget.map(|b| b.0)),
             budget_max: Set(budget.map(|b| b.1)),
             currency: Set("USD".into()),
-            product_interest: Set(rng.chance(85).then(|| rng.pick(PRODUCTS).to_string())),
-            purchase_timeline: Set(rng.chance(70).then(|| rng.pick(TIMELINES).to_string())),
-            is_repeat_customer: Set(rng.chance(15)),
+            product_interest: Set(product),
+            purchase_timeline: Set(timeline),
+            is_repeat_customer: Set(repeat),
             attributes: Set(json!({ "demo": true })),
-            score: Set(None),
-            classification: Set(None),
-            priority_tier: Set(None),
-            score_confidence: Set(None),
-            scored_at: Set(None),
+            // The score it came in with, until the sweep (or `leadscore
+            // rescore`) scores it on everything it did since.
+            score: Set(Some(score.total)),
+            classification: Set(Some(score.classification)),
+            priority_tier: Set((!closed).then_some(score.priority_tier)),
+            score_confidence: Set(Some(score.confidence)),
+            scored_at: Set(Some(score.scored_at)),
             created_at: Set(created_at),
-            updated_at: Set(last_activity.unwrap_or(created_at)),
-            last_activity_at: Set(last_activity),
+            updated_at: Set(lived.last_activity.unwrap_or(created_at)),
+            last_activity_at: Set(lived.last_activity),
             created_by: Set(Some(manager)),
             deleted_at: Set(None),
             search_text: Set(String::new()),
@@ -243,37 +283,4 @@ pub async fn seed(core: &Core, production: bool, leads: usize) -> AppResult<Outc
         users: DEMO_USERS.len(),
         leads: count,
     })
-}
-
-/// A demo lead came in NEW and, unless it still is, moved to its status
-/// later: closed leads the day before yesterday, others half way.
-fn status_history(
-    batch: &mut Batch,
-    lead_id: Uuid,
-    manager: Uuid,
-    status: LeadStatus,
-    created_at: chrono::DateTime<Utc>,
-    now: chrono::DateTime<Utc>,
-) {
-    let change = |from, to, at| lead_status_change::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        lead_id: Set(lead_id),
-        from_status: Set(from),
-        to_status: Set(to),
-        changed_at: Set(at),
-        changed_by: Set(Some(manager)),
-    };
-    batch
-        .status_changes
-        .push(change(None, LeadStatus::New, created_at));
-    if status != LeadStatus::New {
-        let at = if matches!(status, LeadStatus::Won | LeadStatus::Lost) {
-            (now - Duration::days(2)).max(created_at)
-        } else {
-            created_at + (now - created_at) / 2
-        };
-        batch
-            .status_changes
-            .push(change(Some(LeadStatus::New), status, at));
-    }
 }

@@ -29,12 +29,15 @@ const MODEL: &str = "query($id: ID!) { scoringModel(id: $id) { id version status
 
 /// Whether lead `i` of a labelled set is won: nine in ten enterprise plans
 /// are, one in ten starter plans is (a true AUC of 0.9).
+/// Enterprise leads win 95% of the time, others 5%: clear enough that a
+/// holdout of a dozen leads (the split hashes random ids) still ranks them
+/// (at 90/10 an unlucky holdout fell to an AUC of 0.62).
 fn won(i: usize) -> bool {
     let enterprise = i % 2 == 0;
     if enterprise {
-        i % 20 != 4
+        i % 40 != 4
     } else {
-        i % 20 == 3
+        i % 40 == 3
     }
 }
 
