@@ -16,6 +16,7 @@ mod m20261124_000010_check_score_enums;
 mod m20261124_000011_add_learned_scoring;
 mod m20261124_000012_create_lead_imports;
 mod m20261124_000013_create_lead_bulk_jobs;
+mod m20261124_000014_add_report_indexes;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000011_add_learned_scoring::Migration),
             Box::new(m20261124_000012_create_lead_imports::Migration),
             Box::new(m20261124_000013_create_lead_bulk_jobs::Migration),
+            Box::new(m20261124_000014_add_report_indexes::Migration),
         ]
     }
 }

@@ -257,17 +257,6 @@ impl World {
 
     async fn write(&self, core: &Core) {
         let db = core.db();
-        for chunk in self.leads.chunks(200) {
-            lead::Entity::insert_many(
-                chunk
-                    .iter()
-                    .cloned()
-                    .map(IntoActiveModel::into_active_model),
-            )
-            .exec(db)
-            .await
-            .unwrap();
-        }
         macro_rules! put {
             ($rows:expr, $entity:ty) => {
                 for chunk in $rows.chunks(200) {
@@ -283,6 +272,7 @@ impl World {
                 }
             };
         }
+        put!(self.leads, lead::Entity);
         put!(self.history, lead_status_change::Entity);
         put!(self.assignments, assignment::Entity);
         put!(self.activities, lead_activity::Entity);

@@ -17,6 +17,7 @@ use super::{
 use crate::{
     auth::Actor,
     core::Core,
+    db::Dialect,
     entity::{
         lead::{Column, LeadStatus},
         lead_score::Classification,
@@ -119,18 +120,31 @@ pub async fn calibration(
         period.created(),
         &[Column::Id, Column::Status, Column::CreatedAt],
     );
-    let (created, changed, scored) = (
-        sql.epoch("s.created_at"),
-        sql.epoch("h.changed_at"),
-        sql.epoch("ls.scored_at"),
-    );
-    sql.push(&format!(", outc AS (SELECT s.id, s.status, {created} + "));
-    sql.param(f64::from(horizon_days) * 86_400.0);
+    // Each lead's outcome time (one pass over the WON/LOST changes), its
+    // cutoff, then its latest score row before that: one join over the
+    // covering (lead, scored_at) index, ranked. PostgreSQL compares
+    // timestamps; SQLite, whose timestamps are text, seconds since 1970.
+    let outcome = "(SELECT h.lead_id, MAX(h.changed_at) AS at FROM lead_status_changes h \
+         WHERE h.to_status IN ('WON', 'LOST') AND h.lead_id IN (SELECT id FROM scope) \
+         GROUP BY h.lead_id)";
+    let (cutoff, scored) = match core.dialect() {
+        Dialect::Postgres => (
+            "LEAST(o.at, s.created_at + make_interval(days => ".to_string(),
+            "ls.scored_at".to_string(),
+        ),
+        Dialect::Sqlite => (
+            format!(
+                "MIN(COALESCE({}, 1e18), {} + 86400.0 * (",
+                sql.epoch("o.at"),
+                sql.epoch("s.created_at")
+            ),
+            sql.epoch("ls.scored_at"),
+        ),
+    };
+    sql.push(&format!(", cut AS (SELECT s.id, s.status, {cutoff}"));
+    sql.param(horizon_days);
     sql.push(&format!(
-        " AS horizon, (SELECT MAX({changed}) FROM lead_status_changes h WHERE h.lead_id = s.id \
-         AND h.to_status IN ('WON', 'LOST')) AS outcome_at FROM scope s), \
-         cut AS (SELECT id, status, CASE WHEN outcome_at IS NOT NULL AND outcome_at < horizon \
-         THEN outcome_at ELSE horizon END AS cutoff FROM outc), \
+        ")) AS cutoff FROM scope s LEFT JOIN {outcome} o ON o.lead_id = s.id), \
          asof AS (SELECT c.id, c.status, ls.total, ls.classification, ls.conversion_probability AS p, \
          ROW_NUMBER() OVER (PARTITION BY c.id ORDER BY ls.scored_at DESC, ls.id DESC) AS rn \
          FROM cut c LEFT JOIN lead_scores ls ON ls.lead_id = c.id AND {scored} < c.cutoff) \

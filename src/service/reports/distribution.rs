@@ -2,7 +2,7 @@
 use chrono::Utc;
 use sea_orm::Condition;
 
-use super::{buckets::ScoreBands, sql::Sql, Coverage, Period};
+use super::{buckets::ScoreBands, sql::Sql, Coverage};
 use crate::{
     auth::Actor, core::Core, entity::lead::Column, error::AppResult, service::leads::LeadFilter,
 };
@@ -32,13 +32,7 @@ pub async fn distribution(
     );
     sql.push(" SELECT score, COUNT(*) AS n FROM scope GROUP BY score");
     let mut out = ScoreDistribution {
-        coverage: Coverage {
-            period: Period {
-                from: filter.created_after,
-                to: filter.created_before.map_or(now, |b| b.min(now)),
-            },
-            computed_at: now,
-        },
+        coverage: Coverage::snapshot(filter, now),
         bands: (0..bands.count())
             .map(|i| {
                 let (low, high) = bands.bounds(i);

@@ -1,6 +1,6 @@
 //! Where leads leak out: of a cohort (leads created in a period), how many
 //! reached each stage, how many were lost from it, and how long leads
-//! stayed in it. Two statements: one for reach, one for time.
+//! stayed in it. One statement.
 use chrono::Utc;
 
 use super::{
@@ -58,32 +58,32 @@ pub async fn funnel(
     filter: &LeadFilter,
 ) -> AppResult<Funnel> {
     let now = Utc::now();
-    let scope = || {
-        Sql::with_scope(
-            core.dialect(),
-            actor,
-            filter,
-            cohort.created(),
-            &[Column::Id, Column::Status],
-        )
-    };
-    let mut reach = scope();
-    reach.push(&format!(
-        ", reach AS (SELECT s.id, s.status, MAX({}) AS top FROM scope s \
-         LEFT JOIN lead_status_changes h ON h.lead_id = s.id GROUP BY s.id, s.status) \
-         SELECT top, status, COUNT(*) AS n FROM reach GROUP BY top, status",
-        stage_rank("h.to_status")
-    ));
-    let mut stays = scope();
-    let t = stays.epoch("h.changed_at");
-    stays.push(&format!(
+    // One statement, one pass over the cohort's history: each change with
+    // when the next came (`hist`, read twice), then how far each lead got
+    // and how long it stayed in each stage.
+    let mut sql = Sql::with_scope(
+        core.dialect(),
+        actor,
+        filter,
+        cohort.created(),
+        &[Column::Id, Column::Status],
+    );
+    let t = sql.epoch("h.changed_at");
+    sql.push(&format!(
         ", hist AS (SELECT h.lead_id, h.to_status, {t} AS t, \
          LEAD({t}) OVER (PARTITION BY h.lead_id ORDER BY h.changed_at, h.id) AS t_next \
          FROM lead_status_changes h WHERE h.lead_id IN (SELECT id FROM scope)), \
          stays AS (SELECT to_status AS key, SUM(t_next - t) AS value FROM hist \
-         WHERE t_next IS NOT NULL AND to_status NOT IN ('WON', 'LOST') GROUP BY lead_id, to_status) {}",
+         WHERE t_next IS NOT NULL AND to_status NOT IN ('WON', 'LOST') GROUP BY lead_id, to_status), \
+         tops AS (SELECT lead_id, MAX({}) AS top FROM hist GROUP BY lead_id) \
+         SELECT 'reach' AS part, p.top AS top, s.status AS key, COUNT(*) AS n, \
+         NULL AS p50, NULL AS p90 FROM scope s LEFT JOIN tops p ON p.lead_id = s.id \
+         GROUP BY p.top, s.status \
+         UNION ALL SELECT 'stay', NULL, key, n, p50, p90 FROM ({}) AS pc",
+        stage_rank("to_status"),
         percentiles("SELECT key, value FROM stays")
     ));
+    let rows = sql.rows(core.reads()).await?;
 
     let mut stages: Vec<Stage> = STAGES
         .iter()
@@ -98,9 +98,12 @@ pub async fn funnel(
         })
         .collect();
     let (mut leads, mut lost) = (0, 0);
-    for row in reach.rows(core.reads()).await? {
+    for row in rows
+        .iter()
+        .filter(|r| r.try_get::<String>("", "part").is_ok_and(|p| p == "reach"))
+    {
         let top: Option<i32> = row.try_get("", "top")?;
-        let status: String = row.try_get("", "status")?;
+        let status: String = row.try_get("", "key")?;
         let status = parse_enum::<LeadStatus>(Some(&status))?;
         let n: i64 = row.try_get("", "n")?;
         let now_rank = status.and_then(rank).unwrap_or(0);
@@ -118,7 +121,10 @@ pub async fn funnel(
         let (here, next) = (stages[i].reached, stages[i + 1].reached);
         stages[i].conversion_to_next = (here > 0).then(|| next as f64 / here as f64);
     }
-    for row in stays.rows(core.reads()).await? {
+    for row in rows
+        .iter()
+        .filter(|r| r.try_get::<String>("", "part").is_ok_and(|p| p == "stay"))
+    {
         let key: String = row.try_get("", "key")?;
         if let Some(stage) = parse_enum::<LeadStatus>(Some(&key))?
             .and_then(|s| stages.iter_mut().find(|g| g.status == s))

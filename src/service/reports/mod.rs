@@ -18,6 +18,7 @@ use sea_orm::{ColumnTrait, Condition};
 use crate::{
     entity::lead::{Column, LeadStatus},
     error::{AppError, AppResult},
+    service::leads::LeadFilter,
 };
 
 /// A half-open range `[from, to)`; `from` none means since the first lead.
@@ -69,6 +70,20 @@ impl Period {
 pub struct Coverage {
     pub period: Period,
     pub computed_at: DateTime<Utc>,
+}
+
+impl Coverage {
+    /// A report of the leads as they are now: it covers the filter's
+    /// creation range (to now when it has none).
+    pub fn snapshot(filter: &LeadFilter, now: DateTime<Utc>) -> Self {
+        Self {
+            period: Period {
+                from: filter.created_after,
+                to: filter.created_before.map_or(now, |b| b.min(now)),
+            },
+            computed_at: now,
+        }
+    }
 }
 
 pub fn is_closed(status: LeadStatus) -> bool {

@@ -1,12 +1,13 @@
 //! Where the pipeline stands: counts and budget totals by status,
-//! classification, priority tier and source, in one statement.
+//! classification, priority tier and source, in one statement and one
+//! pass over the leads.
 use chrono::Utc;
 use sea_orm::{Condition, Iterable};
 
 use super::{
     is_closed,
     sql::{parse_enum as parse, Sql},
-    Coverage, Period,
+    Coverage,
 };
 use crate::{
     auth::Actor,
@@ -83,13 +84,6 @@ pub struct PipelineSummary {
     pub by_source: Vec<Group<LeadSource>>,
 }
 
-const DIMENSIONS: [(&str, &str); 4] = [
-    ("status", "status"),
-    ("class", "classification"),
-    ("tier", "priority_tier"),
-    ("source", "source"),
-];
-
 pub async fn summary(
     core: &Core,
     actor: &Actor,
@@ -111,29 +105,19 @@ pub async fn summary(
             Column::BudgetMax,
         ],
     );
-    let selects: Vec<String> = DIMENSIONS
-        .iter()
-        .map(|(dim, column)| {
-            format!(
-                " SELECT '{dim}' AS dim, {column} AS k, currency, COUNT(*) AS n, \
-                 COUNT(COALESCE(budget_min, budget_max)) AS nb, \
-                 CAST(COALESCE(SUM(budget_min), 0) AS BIGINT) AS lo, \
-                 CAST(COALESCE(SUM(budget_max), 0) AS BIGINT) AS hi \
-                 FROM scope GROUP BY {column}, currency"
-            )
-        })
-        .collect();
-    sql.push(&selects.join(" UNION ALL"));
+    // One pass: every combination present (a few hundred at most), rolled
+    // up into the four dimensions here.
+    sql.push(
+        " SELECT status, classification, priority_tier, source, currency, COUNT(*) AS n, \
+         COUNT(COALESCE(budget_min, budget_max)) AS nb, \
+         CAST(COALESCE(SUM(budget_min), 0) AS BIGINT) AS lo, \
+         CAST(COALESCE(SUM(budget_max), 0) AS BIGINT) AS hi \
+         FROM scope GROUP BY status, classification, priority_tier, source, currency",
+    );
     let rows = sql.rows(core.reads()).await?;
 
     let mut report = PipelineSummary {
-        coverage: Coverage {
-            period: Period {
-                from: filter.created_after,
-                to: filter.created_before.map_or(now, |b| b.min(now)),
-            },
-            computed_at: now,
-        },
+        coverage: Coverage::snapshot(filter, now),
         total: Group::new(()),
         open: Group::new(()),
         closed: Group::new(()),
@@ -152,8 +136,6 @@ pub async fn summary(
         by_source: LeadSource::iter().map(Group::new).collect(),
     };
     for row in rows {
-        let dim: String = row.try_get("", "dim")?;
-        let key: Option<String> = row.try_get("", "k")?;
         let count: i64 = row.try_get("", "n")?;
         let budget = Budget {
             currency: row.try_get("", "currency")?,
@@ -161,31 +143,22 @@ pub async fn summary(
             min_total: row.try_get("", "lo")?,
             max_total: row.try_get("", "hi")?,
         };
-        let key = key.as_deref();
-        match dim.as_str() {
-            "status" => {
-                let status = parse::<LeadStatus>(key)?;
-                let side = match status {
-                    Some(s) if is_closed(s) => &mut report.closed,
-                    _ => &mut report.open,
-                };
-                side.add(count, &budget);
-                report.total.add(count, &budget);
-                add(&mut report.by_status, status, count, &budget);
-            }
-            "class" => {
-                let class = parse::<Classification>(key)?;
-                add(&mut report.by_classification, Some(class), count, &budget);
-            }
-            "tier" => {
-                let tier = parse::<PriorityTier>(key)?.filter(|t| *t != PriorityTier::Unranked);
-                add(&mut report.by_priority_tier, Some(tier), count, &budget);
-            }
-            _ => {
-                let source = parse::<LeadSource>(key)?;
-                add(&mut report.by_source, source, count, &budget);
-            }
-        }
+        let key = |column: &str| row.try_get::<Option<String>>("", column);
+        let status = parse::<LeadStatus>(key("status")?.as_deref())?;
+        let side = match status {
+            Some(s) if is_closed(s) => &mut report.closed,
+            _ => &mut report.open,
+        };
+        side.add(count, &budget);
+        report.total.add(count, &budget);
+        add(&mut report.by_status, status, count, &budget);
+        let class = parse::<Classification>(key("classification")?.as_deref())?;
+        add(&mut report.by_classification, Some(class), count, &budget);
+        let tier = parse::<PriorityTier>(key("priority_tier")?.as_deref())?
+            .filter(|t| *t != PriorityTier::Unranked);
+        add(&mut report.by_priority_tier, Some(tier), count, &budget);
+        let source = parse::<LeadSource>(key("source")?.as_deref())?;
+        add(&mut report.by_source, source, count, &budget);
     }
     Ok(report)
 }

@@ -149,6 +149,9 @@ pub async fn performance(
         }
     }
 
+    // Outcomes: leads whose latest WON/LOST change falls in the period
+    // (one in it, none after it), credited to their latest assignee. Open
+    // P1s: through their ACTIVE assignment. Both start from few rows.
     let mut owners = Sql::with_scope(
         dialect,
         actor,
@@ -156,49 +159,46 @@ pub async fn performance(
         Condition::all(),
         &[Column::Id, Column::Status, Column::PriorityTier],
     );
+    owners.push(
+        ", closed AS (SELECT DISTINCT h.lead_id FROM lead_status_changes h \
+         WHERE h.to_status IN ('WON', 'LOST') AND h.changed_at >= ",
+    );
+    owners
+        .param(period.start())
+        .push(" AND h.changed_at < ")
+        .param(period.to);
+    owners.push(
+        " AND NOT EXISTS (SELECT 1 FROM lead_status_changes l WHERE l.lead_id = h.lead_id \
+         AND l.to_status IN ('WON', 'LOST') AND l.changed_at >= ",
+    );
+    owners.param(period.to);
     owners.push(&format!(
-        ", owner AS (SELECT a.lead_id, a.assignee_id, a.status, a.assigned_at, \
-         ROW_NUMBER() OVER (PARTITION BY a.lead_id ORDER BY a.assigned_at DESC, a.id DESC) AS rn \
-         FROM assignments a WHERE a.lead_id IN (SELECT id FROM scope)), \
-         outcome AS (SELECT h.lead_id, MAX(h.changed_at) AS at FROM lead_status_changes h \
-         WHERE h.lead_id IN (SELECT id FROM scope) AND h.to_status IN ('WON', 'LOST') \
-         GROUP BY h.lead_id), \
-         touch AS (SELECT x.lead_id, MAX(x.occurred_at) AS at FROM lead_activities x \
-         WHERE x.lead_id IN (SELECT id FROM scope) AND x.kind IN {LOGGED_KINDS} GROUP BY x.lead_id), \
-         open_p1 AS (SELECT s.id FROM scope s WHERE s.priority_tier = 'P1' \
-         AND s.status NOT IN ('WON', 'LOST')) \
-         SELECT o.assignee_id AS key"
+        ")), outcomes AS (SELECT (SELECT a.assignee_id FROM assignments a WHERE a.lead_id = s.id \
+         ORDER BY a.assigned_at DESC, a.id DESC LIMIT 1) AS key, s.status FROM scope s \
+         JOIN closed c ON c.lead_id = s.id WHERE s.status IN ('WON', 'LOST')), \
+         p1 AS (SELECT a.assignee_id AS key, a.assigned_at, (SELECT MAX(x.occurred_at) \
+         FROM lead_activities x WHERE x.lead_id = s.id AND x.kind IN {LOGGED_KINDS}) AS touched \
+         FROM scope s JOIN assignments a ON a.lead_id = s.id AND a.status = 'ACTIVE' \
+         WHERE s.priority_tier = 'P1' AND s.status NOT IN ('WON', 'LOST')) \
+         SELECT key, SUM(CASE WHEN status = 'WON' THEN 1 ELSE 0 END) AS won, \
+         SUM(CASE WHEN status = 'LOST' THEN 1 ELSE 0 END) AS lost, 0 AS open_p1, 0 AS untouched \
+         FROM outcomes GROUP BY key \
+         UNION ALL SELECT key, 0, 0, COUNT(*), SUM(CASE WHEN (CASE WHEN touched IS NOT NULL \
+         AND touched > assigned_at THEN touched ELSE assigned_at END) < "
     ));
-    for status in ["WON", "LOST"] {
-        owners
-            .push(&format!(
-                ", SUM(CASE WHEN s.status = '{status}' AND oc.at >= "
-            ))
-            .param(period.start())
-            .push(" AND oc.at < ")
-            .param(period.to)
-            .push(&format!(" THEN 1 ELSE 0 END) AS {}", status.to_lowercase()));
-    }
-    owners.push(
-        ", SUM(CASE WHEN o.status = 'ACTIVE' AND p.id IS NOT NULL THEN 1 ELSE 0 END) AS open_p1, \
-         SUM(CASE WHEN o.status = 'ACTIVE' AND p.id IS NOT NULL AND \
-         (CASE WHEN t.at IS NOT NULL AND t.at > o.assigned_at THEN t.at ELSE o.assigned_at END) < ",
-    );
     owners.param(now - Duration::hours(i64::from(untouched_hours)));
-    owners.push(
-        " THEN 1 ELSE 0 END) AS untouched FROM scope s JOIN owner o ON o.lead_id = s.id AND o.rn = 1 \
-         LEFT JOIN outcome oc ON oc.lead_id = s.id LEFT JOIN touch t ON t.lead_id = s.id \
-         LEFT JOIN open_p1 p ON p.id = s.id GROUP BY o.assignee_id",
-    );
+    owners.push(" THEN 1 ELSE 0 END) FROM p1 GROUP BY key");
     for row in owners.rows(core.reads()).await? {
-        let key: Uuid = row.try_get("", "key")?;
+        let Some(key) = row.try_get::<Option<Uuid>>("", "key")? else {
+            continue;
+        };
         let Some(out) = rows.get_mut(&key) else {
             continue;
         };
-        out.won = sum(&row, "won")?;
-        out.lost = sum(&row, "lost")?;
-        out.open_p1 = sum(&row, "open_p1")?;
-        out.untouched_p1 = sum(&row, "untouched")?;
+        out.won += sum(&row, "won")?;
+        out.lost += sum(&row, "lost")?;
+        out.open_p1 += sum(&row, "open_p1")?;
+        out.untouched_p1 += sum(&row, "untouched")?;
     }
 
     let mut rows: Vec<RepRow> = rows
