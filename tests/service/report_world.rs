@@ -94,6 +94,30 @@ impl World {
         w
     }
 
+    /// Everything already in the database (the demo's data, say), with
+    /// `manager` and the reps among its users.
+    pub async fn read(core: &Core, manager: &str) -> World {
+        let db = core.db();
+        let users = user::Entity::find().all(db).await.unwrap();
+        let actor = |u: &user::Model| Actor::from_user(u, None);
+        World {
+            now: Utc::now(),
+            manager: actor(users.iter().find(|u| u.email == manager).unwrap()),
+            reps: users
+                .iter()
+                .filter(|u| u.role == Role::SalesRep)
+                .map(actor)
+                .collect(),
+            leads: lead::Entity::find().all(db).await.unwrap(),
+            history: lead_status_change::Entity::find().all(db).await.unwrap(),
+            assignments: assignment::Entity::find().all(db).await.unwrap(),
+            activities: lead_activity::Entity::find().all(db).await.unwrap(),
+            events: engagement_event::Entity::find().all(db).await.unwrap(),
+            scores: lead_score::Entity::find().all(db).await.unwrap(),
+            users,
+        }
+    }
+
     /// Up to `days` ago, on an even second.
     fn ago(&self, rng: &mut StdRng, days: i64) -> DateTime<Utc> {
         even(self.now - Duration::seconds(rng.random_range(3_600..days * 86_400)))

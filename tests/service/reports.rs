@@ -254,6 +254,21 @@ async fn every_report_matches_a_brute_force_count_over_random_leads_for_managers
     }
 }
 
+/// The demo a manager opens in GraphiQL: every report gives the numbers
+/// the oracle gives over the same rows.
+#[tokio::test]
+async fn on_the_demo_data_every_report_matches_the_brute_force_count() {
+    let (core, _db) = core().await;
+    leadscore::demo::seed(&core, false, leadscore::demo::DEFAULT_LEADS)
+        .await
+        .unwrap();
+    let w = World::read(&core, "manager@example.com").await;
+    assert!(w.history.len() > w.leads.len() && !w.events.is_empty());
+    for actor in [&w.manager, &w.reps[0]] {
+        check_all(&core, &w, actor, None).await;
+    }
+}
+
 #[tokio::test]
 async fn a_reps_reports_never_count_another_reps_lead() {
     let (core, _db, w) = world(99).await;
