@@ -102,10 +102,14 @@ where
                 format!("not a cursor of this lead's {what}"),
             ));
         };
+        // `time <= anchor` is redundant but bounds the index scan on
+        // PostgreSQL, which cannot start from the OR alone.
         query = query.filter(
-            Condition::any()
-                .add(time.lt(anchor))
-                .add(Condition::all().add(time.eq(anchor)).add(id.lt(after))),
+            Condition::all().add(time.lte(anchor)).add(
+                Condition::any()
+                    .add(time.lt(anchor))
+                    .add(Condition::all().add(time.eq(anchor)).add(id.lt(after))),
+            ),
         );
     }
     let items = query

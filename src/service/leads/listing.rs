@@ -133,7 +133,21 @@ fn past(field: LeadOrderField, key: &LeadKey, descending: bool, nulls_last: bool
             } else {
                 Column::UpdatedAt
             };
-            nullable(column, Some(Expr::val(key.at.unwrap_or_default())))
+            // Never NULL. The bound `<=` (or `>=`) is redundant but is what
+            // PostgreSQL starts the index scan from: with the OR alone it
+            // read every row before the cursor (60,001 for a page 60,000
+            // deep, 384 ms instead of under 1).
+            let at = key.at.unwrap_or_default();
+            let (bound, beyond) = if descending {
+                (column.lte(at), column.lt(at))
+            } else {
+                (column.gte(at), column.gt(at))
+            };
+            Condition::all().add(bound).add(
+                Condition::any()
+                    .add(beyond)
+                    .add(Condition::all().add(column.eq(at)).add(id_past)),
+            )
         }
         LeadOrderField::Name => {
             let (last, first) = key.name.clone().unwrap_or_default();
