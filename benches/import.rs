@@ -11,12 +11,14 @@
 //! first N rows (default 5,000) of a second file through `createLead`, one
 //! request per lead from 16 connections, with the time all ROWS would take
 //! at that rate.
+#[path = "server.rs"]
+mod server;
 #[path = "support.rs"]
 mod support;
 
 use std::{
     io::Write,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
@@ -25,9 +27,8 @@ use std::{
 };
 
 use serde_json::{json, Value};
+use server::{start_with, BIN, SECRET_KEY};
 
-const BIN: &str = env!("CARGO_BIN_EXE_leadscore");
-const SECRET_KEY: &str = "import-benchmark-secret-key-0123456789abcdef0123456789abcdef";
 const COLUMNS: &str = "First Name,Last Name,Email,Phone,Company,Job Title,Country,City,Lead Source,Status,Budget,Plan,Seats";
 const SOURCES: [&str; 5] = [
     "Website",
@@ -37,18 +38,6 @@ const SOURCES: [&str; 5] = [
     "Email Campaign",
 ];
 const STATUSES: [&str; 4] = ["NEW", "CONTACTED", "QUALIFIED", "LOST"];
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn flag(name: &str) -> Option<usize> {
     let args: Vec<String> = std::env::args().collect();
@@ -107,41 +96,6 @@ fn seed_users(url: &str) {
         .status()
         .expect("leadscore demo runs");
     assert!(status.success(), "seeding the demo users failed");
-}
-
-async fn start(url: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(BIN)
-        .args(["serve", "--no-migrate"])
-        .env("DATABASE_URL", url)
-        .env("SECRET_KEY", SECRET_KEY)
-        .env("LEADSCORE_BIND", format!("127.0.0.1:{port}"))
-        .env(
-            "RUST_LOG",
-            std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .env("SCORE_SWEEP_INTERVAL_SECS", "0")
-        .env("MODEL_RETRAIN_INTERVAL_HOURS", "0")
-        .env("IMPORT_MAX_BYTES", (2u64 << 30).to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the server starts");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..300 {
-        if reqwest::get(format!("{}/livez", server.base)).await.is_ok() {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not answer within 30 s");
 }
 
 async fn gql(
@@ -260,7 +214,11 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("leads.csv");
     let bytes = write_csv(&path, rows, "imported");
-    let server = start(&scratch.url).await;
+    let server = start_with(
+        &scratch.url,
+        &[("IMPORT_MAX_BYTES", (2u64 << 30).to_string())],
+    )
+    .await;
     let base = server.base.clone();
     let pid = server.child.id();
     let client = reqwest::Client::new();

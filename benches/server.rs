@@ -1,6 +1,7 @@
 //! What the benchmarks that drive the release server share: a database
 //! seeded once with `leadscore demo` and kept for later runs, the server as
-//! its own process, and a few GraphQL calls.
+//! its own process, and a few GraphQL calls. Each benchmark uses a part.
+#![allow(dead_code)]
 use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -14,7 +15,7 @@ pub const PASSWORD: &str = leadscore::demo::DEMO_PASSWORD;
 pub const SECRET_KEY: &str = "http-benchmark-secret-key-0123456789abcdef0123456789abcdef";
 
 pub struct Server {
-    child: Child,
+    pub child: Child,
     pub base: String,
 }
 
@@ -97,6 +98,11 @@ pub fn seed(url: &str, leads: usize) {
 }
 
 pub async fn start(url: &str) -> Server {
+    start_with(url, &[]).await
+}
+
+/// [`start`] with more environment for the server (`IMPORT_MAX_BYTES`, say).
+pub async fn start_with(url: &str, env: &[(&str, String)]) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("a free port")
         .local_addr()
@@ -113,6 +119,7 @@ pub async fn start(url: &str) -> Server {
         )
         .env("SCORE_SWEEP_INTERVAL_SECS", "0")
         .env("MODEL_RETRAIN_INTERVAL_HOURS", "0")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

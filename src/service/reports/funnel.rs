@@ -2,9 +2,10 @@
 //! reached each stage, how many were lost from it, and how long leads
 //! stayed in it. One statement.
 use chrono::Utc;
+use sea_orm::ActiveEnum;
 
 use super::{
-    sql::{parse_enum, percentiles, stage_rank, Sql},
+    sql::{parse_enum, percentiles, Sql},
     Coverage, Period,
 };
 use crate::{
@@ -80,7 +81,7 @@ pub async fn funnel(
          NULL AS p50, NULL AS p90 FROM scope s LEFT JOIN tops p ON p.lead_id = s.id \
          GROUP BY p.top, s.status \
          UNION ALL SELECT 'stay', NULL, key, n, p50, p90 FROM ({}) AS pc",
-        stage_rank("to_status"),
+        rank_sql("to_status"),
         percentiles("SELECT key, value FROM stays")
     ));
     let rows = sql.rows(core.reads()).await?;
@@ -143,6 +144,17 @@ pub async fn funnel(
         stages,
         lost,
     })
+}
+
+/// SQL for the place of status column `column` in [`STAGES`] (NULL for
+/// LOST), written from the same list as [`rank`].
+fn rank_sql(column: &str) -> String {
+    let arms: String = STAGES
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!(" WHEN '{}' THEN {i}", s.to_value()))
+        .collect();
+    format!("CASE {column}{arms} ELSE NULL END")
 }
 
 /// A status's place in [`STAGES`] (none for LOST).

@@ -19,16 +19,6 @@ use crate::{
 /// changes and assignments): what "responded" and "touched" mean.
 pub const LOGGED_KINDS: &str = "('CALL', 'EMAIL', 'MEETING', 'SMS', 'OTHER')";
 
-/// The open stages in order, then WON: how far a lead got.
-pub const STAGE_RANK: &str = "CASE {} WHEN 'NEW' THEN 0 WHEN 'CONTACTED' THEN 1 \
-     WHEN 'QUALIFIED' THEN 2 WHEN 'PROPOSAL' THEN 3 WHEN 'NEGOTIATION' THEN 4 \
-     WHEN 'WON' THEN 5 ELSE NULL END";
-
-/// The rank of status column `column` (NULL for LOST).
-pub fn stage_rank(column: &str) -> String {
-    STAGE_RANK.replace("{}", column)
-}
-
 /// One statement being written: its text and its bound values, numbered
 /// the backend's way.
 pub struct Sql {
