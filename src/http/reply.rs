@@ -68,8 +68,11 @@ pub fn app_error(err: AppError, graphql_json: bool) -> Response {
     response
 }
 
+/// An error outside any document has no location (`line: 0` is not one).
 pub fn server_error(err: AppError) -> ServerError {
-    async_graphql::Error::from(err).into_server_error(Default::default())
+    let mut error = async_graphql::Error::from(err).into_server_error(Default::default());
+    error.locations.clear();
+    error
 }
 
 pub fn json_body(

@@ -284,3 +284,33 @@ async fn a_request_past_the_timeout_gets_a_clear_504() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "TIMEOUT");
 }
+
+/// What GraphiQL and code generators send to load the schema: graphql-js's
+/// `getIntrospectionQuery()`, with its defaults and with every option on.
+#[tokio::test]
+async fn the_standard_introspection_query_loads_the_whole_schema() {
+    let app = spawn_app_with(|s| s.enable_introspection = Some(true)).await;
+    for query in [
+        include_str!("fixtures/introspection_default.graphql"),
+        include_str!("fixtures/introspection_all_options.graphql"),
+    ] {
+        let body = app.gql(query, json!({}), None).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let types = body["data"]["__schema"]["types"].as_array().expect("types");
+        assert!(types.iter().any(|t| t["name"] == "Lead"), "{body}");
+    }
+    let too_deep = app
+        .gql(
+            "{ leads { edges { node { assignments { lead { assignments { lead { assignments { lead { assignments { lead { assignments { id } } } } } } } } } } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(too_deep.get("data").is_none(), "{too_deep}");
+    assert!(
+        too_deep["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("13 deep")),
+        "{too_deep}"
+    );
+}

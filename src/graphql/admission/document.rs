@@ -9,6 +9,13 @@
 //! fields (each expanded, so hiding them in fragments does not help), and
 //! refuses control characters in any argument, literal or variable, naming
 //! the argument.
+//!
+//! Depth is measured here too, not by async-graphql's `limit_depth`: that
+//! one counts introspection, and the standard introspection query
+//! (graphql-js `getIntrospectionQuery`, what GraphiQL and code generators
+//! send) is 13 deep, so GraphiQL could not load the schema. Below
+//! `__schema`/`__type` a separate, larger bound applies: the schema's type
+//! references end, but `fields { type { fields ... } }` could recurse.
 use std::collections::HashMap;
 
 use async_graphql::{
@@ -28,6 +35,10 @@ pub struct DocumentLimits {
     pub max_aliases: u64,
     /// Root fields of a mutation: each is a separate write.
     pub max_root_mutations: u64,
+    /// Nesting of fields, not counting what lies under `__schema`/`__type`.
+    pub max_depth: u32,
+    /// Nesting of fields, counting everything: bounds introspection.
+    pub max_introspection_depth: u32,
 }
 
 impl Default for DocumentLimits {
@@ -37,6 +48,8 @@ impl Default for DocumentLimits {
             max_expanded_fields: 2_000,
             max_aliases: 30,
             max_root_mutations: 10,
+            max_depth: 12,
+            max_introspection_depth: 20,
         }
     }
 }
@@ -63,6 +76,10 @@ struct Counts {
     aliases: u64,
     /// Fields at the top of the selection set (for a mutation, its writes).
     roots: u64,
+    /// Deepest nesting, with introspection subtrees cut off.
+    depth: u32,
+    /// Deepest nesting, introspection included.
+    full_depth: u32,
 }
 
 impl Counts {
@@ -70,6 +87,8 @@ impl Counts {
         self.fields = self.fields.saturating_add(other.fields);
         self.aliases = self.aliases.saturating_add(other.aliases);
         self.roots = self.roots.saturating_add(other.roots);
+        self.depth = self.depth.max(other.depth);
+        self.full_depth = self.full_depth.max(other.full_depth);
     }
 }
 
@@ -90,7 +109,11 @@ impl<'a> Expander<'a> {
             match &item.node {
                 Selection::Field(field) => {
                     let inner = self.selection_set(&field.node.selection_set.node)?;
+                    let introspection =
+                        matches!(field.node.name.node.as_str(), "__schema" | "__type");
                     counts.add(Counts {
+                        depth: if introspection { 1 } else { inner.depth + 1 },
+                        full_depth: inner.full_depth + 1,
                         fields: 1u64.saturating_add(inner.fields),
                         aliases: u64::from(field.node.alias.is_some())
                             .saturating_add(inner.aliases),
@@ -169,6 +192,18 @@ pub fn check(
         return Err(DocumentRefusal::new(format!(
             "the document expands to more than {} fields once its fragments are spread",
             limits.max_expanded_fields
+        )));
+    }
+    if total.depth > limits.max_depth {
+        return Err(DocumentRefusal::new(format!(
+            "the document nests fields {} deep; at most {} are accepted",
+            total.depth, limits.max_depth
+        )));
+    }
+    if total.full_depth > limits.max_introspection_depth {
+        return Err(DocumentRefusal::new(format!(
+            "the introspection nests fields {} deep; at most {} are accepted",
+            total.full_depth, limits.max_introspection_depth
         )));
     }
     if total.aliases > limits.max_aliases {
@@ -286,6 +321,51 @@ mod tests {
             &Variables::from_json(variables),
             DocumentLimits::default(),
         )
+    }
+
+    fn nested(names: &[&str], depth: usize) -> String {
+        let mut query = String::new();
+        for level in 0..depth {
+            query.push_str(names[level.min(names.len() - 1)]);
+            query.push_str(" { ");
+        }
+        query.push_str("__typename");
+        query.push_str(&" }".repeat(depth));
+        format!("{{ {query} }}")
+    }
+
+    #[test]
+    fn depth_counts_through_fragments_but_not_below_introspection() {
+        assert!(checked(&nested(&["a"], 11), json!({})).is_ok());
+        let refused = checked(&nested(&["a"], 12), json!({})).unwrap_err();
+        assert!(refused.message.contains("13 deep"), "{}", refused.message);
+        let hidden = "{ ...A } fragment A on Query { a { ...B } } fragment B on Q { b { b { b { b { b { b { b { b { b { b { b { c } } } } } } } } } } } }";
+        assert!(checked(hidden, json!({})).is_err());
+        assert!(checked(
+            &nested(&["__schema", "types", "fields", "type", "ofType"], 18),
+            json!({})
+        )
+        .is_ok());
+        let recursive = checked(
+            &nested(&["__schema", "types", "fields", "type"], 20),
+            json!({}),
+        )
+        .unwrap_err();
+        assert!(
+            recursive.message.contains("introspection"),
+            "{}",
+            recursive.message
+        );
+    }
+
+    #[test]
+    fn the_standard_introspection_queries_are_admitted() {
+        for query in [
+            include_str!("../../../tests/api/fixtures/introspection_default.graphql"),
+            include_str!("../../../tests/api/fixtures/introspection_all_options.graphql"),
+        ] {
+            assert_eq!(checked(query, json!({})), Ok(()));
+        }
     }
 
     #[test]
