@@ -7,14 +7,13 @@
 use std::net::SocketAddr;
 
 use async_graphql::{
-    http::GraphiQLSource,
     parser::types::{ExecutableDocument, OperationType},
     Request as GqlRequest, ServerError,
 };
 use axum::{
     extract::{ConnectInfo, Request, State},
     http::{header, HeaderValue, Method, StatusCode},
-    response::{Html, IntoResponse, Response},
+    response::Response,
 };
 
 use super::{
@@ -28,20 +27,6 @@ use crate::{
     error::AppError,
     graphql::{admission::Refusal, loaders, RequestMeta},
 };
-
-pub async fn graphiql(State(state): State<AppState>) -> Response {
-    if !state.settings.graphiql_enabled() {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("leadscore GraphiQL")
-            .finish(),
-    )
-    .into_response()
-}
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -58,7 +43,7 @@ pub async fn handle(
         && accept.contains("text/html")
         && state.settings.graphiql_enabled()
     {
-        return graphiql(State(state)).await;
+        return super::graphiql::page(State(state)).await;
     }
     let graphql_json = accept.contains(GRAPHQL_RESPONSE_JSON);
     let incoming = match graphql_request::read(

@@ -23,6 +23,7 @@ use crate::{
 };
 
 pub mod exports;
+pub mod graphiql;
 pub mod graphql;
 pub mod graphql_request;
 pub mod health;
@@ -45,18 +46,22 @@ pub struct AppState {
     pub stopping: watch::Receiver<bool>,
 }
 
-/// GraphiQL loads its scripts and styles from a CDN and talks to this origin
-/// over HTTP and websocket; nothing else is allowed, and no one may frame us.
-const CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; \
-     font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'; \
+/// Every page (GraphiQL, the health dashboard) loads its scripts, styles
+/// and fonts from this origin and talks only to it; scripts are never
+/// inline, styles may be (React sets them); no one may frame us.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
 
 pub fn router(state: AppState) -> Router {
     let settings = state.settings.clone();
     let timed = Router::new()
         .route("/graphql", get(graphql::handle).post(graphql::handle))
-        .route("/graphiql", get(graphql::graphiql))
+        .route("/graphiql", get(graphiql::page))
+        .route(
+            &format!("{}/{{name}}", graphiql::ASSETS),
+            get(graphiql::asset),
+        )
         .route("/health.json", get(health::health))
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))

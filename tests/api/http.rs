@@ -119,13 +119,62 @@ async fn responses_carry_security_headers_and_graphiql_is_served() {
         .unwrap()
         .contains("frame-ancestors 'none'"));
     assert!(headers.contains_key("referrer-policy"));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        !csp.contains("http") && !csp.contains("ws:"),
+        "no other origin: {csp}"
+    );
     let html = graphiql.text().await.unwrap();
     assert!(
         html.contains("/graphql/ws"),
         "GraphiQL knows the subscription endpoint"
     );
+    assert!(!html.contains("//"), "every file from this origin: {html}");
     assert_eq!(negotiated.status(), 200);
     assert!(negotiated.text().await.unwrap().contains("graphiql"));
+}
+
+/// The page's scripts and styles are the binary's own, so GraphiQL works
+/// on a machine without internet access.
+#[tokio::test]
+async fn graphiql_files_are_served_from_the_binary() {
+    let app = spawn_app().await;
+    let html = app
+        .client
+        .get(format!("{}/graphiql", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let files: Vec<&str> = html
+        .split('"')
+        .filter(|part| part.starts_with("/graphiql/assets/"))
+        .collect();
+    assert_eq!(files.len(), 5, "{html}");
+    for file in files {
+        let response = app
+            .client
+            .get(format!("{}{file}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{file}");
+        let content_type = response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(content_type.starts_with("text/"), "{file}: {content_type}");
+        assert!(response.bytes().await.unwrap().len() > 100, "{file}");
+    }
+    let missing = app
+        .client
+        .get(format!("{}/graphiql/assets/..%2Fsecret", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]
