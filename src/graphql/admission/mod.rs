@@ -11,6 +11,7 @@
 //!    answers TIMEOUT on time instead of holding a runtime thread.
 //!
 //! The parsed document travels on with the request, so it is parsed once.
+mod arguments;
 pub mod document;
 pub mod scan;
 
