@@ -20,7 +20,7 @@ use crate::{
     db,
     graphql::{admission::Gate, build_schema},
     http::{
-        router,
+        admin_router, health, router,
         serve::{self, ConnectionLimits},
         AppState,
     },
@@ -47,6 +47,8 @@ impl From<db::Diagnosis> for StartupError {
 
 pub struct Application {
     listener: TcpListener,
+    /// ADMIN_BIND's listener, when set.
+    admin: Option<TcpListener>,
     state: AppState,
 }
 
@@ -135,6 +137,12 @@ impl Application {
                 settings.bind
             ))
         })?;
+        let admin = match settings.admin_bind {
+            Some(bind) => Some(TcpListener::bind(bind).await.map_err(|err| {
+                StartupError(format!("cannot listen on {bind} (ADMIN_BIND): {err}"))
+            })?),
+            None => None,
+        };
         let state = AppState {
             schema,
             stopping: core.tasks().stopping(),
@@ -143,13 +151,22 @@ impl Application {
             settings,
             started: Instant::now(),
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            admin,
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
             .unwrap_or(self.state.settings.bind)
+    }
+
+    /// Where ADMIN_BIND listens, when set.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn core(&self) -> &Core {
@@ -168,6 +185,26 @@ impl Application {
         let settings = self.state.settings.clone();
         let core = self.state.core.clone();
         core.start_listening().await;
+        let described = settings.clone();
+        core.start_watchdog(Arc::new(move |err| db::diagnose_runtime(&described, err)))
+            .await;
+        health::start_sampling(&self.state).await;
+        if let Some(admin) = self.admin {
+            let router = admin_router(self.state.clone());
+            let stopping = core.tasks().stopping();
+            core.tasks()
+                .spawn("admin listener", move |_| async move {
+                    let limits = ConnectionLimits {
+                        max_connections: 64,
+                        header_read_timeout: Duration::from_secs(10),
+                        grace: Duration::from_secs(1),
+                    };
+                    if let Err(err) = serve::serve(admin, router, limits, stopping).await {
+                        tracing::error!(error = %err, "the admin listener stopped");
+                    }
+                })
+                .await;
+        }
         sweep::start(&core).await;
         watch::start(&core).await;
         let grace = Duration::from_secs(settings.shutdown_grace_secs);

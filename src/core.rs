@@ -15,10 +15,11 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::{cache::AccessCache, AuthConfig},
-    db::{Dialect, UnitOfWork},
+    db::{watchdog, Dialect, UnitOfWork},
     error::AppResult,
     events::{listener, Bus},
     learning::{Basis, LearnedSettings},
+    ops::Ops,
     scoring::Thresholds,
     tasks::Tasks,
 };
@@ -77,6 +78,7 @@ struct Inner {
     basis: BasisCache,
     access: AccessCache,
     statements: Arc<AtomicU64>,
+    ops: Ops,
 }
 
 impl Core {
@@ -106,7 +108,13 @@ impl Core {
             basis: BasisCache::default(),
             access: AccessCache::default(),
             statements,
+            ops: Ops::default(),
         }))
+    }
+
+    /// This instance's metrics, circuit breaker and recent samples.
+    pub fn ops(&self) -> &Ops {
+        &self.0.ops
     }
 
     /// The connection every write goes through (and reads that must see a
@@ -179,6 +187,23 @@ impl Core {
         self.tasks()
             .spawn("event listener", move |stop| {
                 listener::listen(pool, bus, stop)
+            })
+            .await;
+    }
+
+    /// Starts probing the database for the circuit breaker (PostgreSQL: on
+    /// SQLite the database is a file in this process, nothing to lose
+    /// touch with), as an owned task.
+    pub async fn start_watchdog(&self, describe: watchdog::Describe) {
+        if self.dialect() != Dialect::Postgres {
+            return;
+        }
+        let options = (*self.db().get_postgres_connection_pool().connect_options()).clone();
+        let ops = self.ops().clone();
+        let bus = self.bus().clone();
+        self.tasks()
+            .spawn("database watchdog", move |stop| {
+                watchdog::watch(options, ops, bus, describe, stop)
             })
             .await;
     }

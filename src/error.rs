@@ -51,6 +51,9 @@ pub enum AppError {
     /// The database cannot be reached (or, on SQLite, another process held
     /// the write lock too long); retrying later may work.
     DatabaseUnavailable(Arc<DbErr>),
+    /// The database stopped answering and the circuit breaker is open: the
+    /// request was refused at once instead of waiting for a connection.
+    DatabaseDown { retry_after_secs: u64 },
     /// Anything else: a bug or an unexpected failure. Logged in full, shown as a code.
     Internal {
         context: String,
@@ -166,7 +169,22 @@ impl AppError {
                 format!("at most {max} subscriptions per connection: complete one first")
             }
             Self::DatabaseUnavailable(_) => "the database is unavailable; try again shortly".into(),
+            Self::DatabaseDown { retry_after_secs } => {
+                format!("the database is unreachable; retry in {retry_after_secs} s")
+            }
             Self::Internal { .. } => "internal error".into(),
+        }
+    }
+
+    /// Seconds a client should wait before retrying, when the error says.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            }
+            | Self::DatabaseDown { retry_after_secs } => Some(*retry_after_secs),
+            Self::DatabaseUnavailable(_) => Some(DATABASE_RETRY_AFTER_SECS),
+            _ => None,
         }
     }
 
@@ -184,7 +202,7 @@ impl AppError {
             Self::Timeout { .. } => "TIMEOUT",
             Self::SlowConsumer => "SLOW_CONSUMER",
             Self::TooManySubscriptions { .. } => "TOO_MANY_SUBSCRIPTIONS",
-            Self::DatabaseUnavailable(_) => "DATABASE_UNAVAILABLE",
+            Self::DatabaseUnavailable(_) | Self::DatabaseDown { .. } => "DATABASE_UNAVAILABLE",
             Self::Internal { .. } => "INTERNAL",
         }
     }
@@ -204,7 +222,9 @@ impl AppError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DatabaseUnavailable(_) | Self::DatabaseDown { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::SlowConsumer | Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -278,6 +298,7 @@ impl AppError {
                 retry_after_secs, ..
             } => ext.set("retryAfter", *retry_after_secs),
             Self::DatabaseUnavailable(_) => ext.set("retryAfter", DATABASE_RETRY_AFTER_SECS),
+            Self::DatabaseDown { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
             _ => {}
         }
         gql

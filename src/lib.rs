@@ -3,7 +3,8 @@
 //! Data flows one way: [`http`] → [`graphql`] → [`service`] → [`entity`] and
 //! [`scoring`] and [`learning`]; services publish to [`events`] through the unit of work
 //! ([`db`]), and subscriptions read from [`events`]. [`core`] holds what
-//! every entry point shares; [`values`] are inputs parsed at the edge.
+//! every entry point shares; [`values`] are inputs parsed at the edge; [`ops`]
+//! (metrics, the circuit breaker) is a leaf every layer reports into.
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod learning;
+pub mod ops;
 pub mod scoring;
 pub mod service;
 pub mod tasks;

@@ -126,6 +126,16 @@ pub struct Settings {
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_forwarded_for: bool,
 
+    /// Bearer token that `GET /metrics` requires on the main address.
+    /// Unset (and no ADMIN_BIND): /metrics is not served.
+    #[arg(long, env = "METRICS_TOKEN", global = true, hide_env_values = true)]
+    pub metrics_token: Option<Secret>,
+
+    /// A second address serving /metrics (and the health pages) without a
+    /// token: bind it where only monitoring reaches, e.g. 127.0.0.1:9100.
+    #[arg(long, env = "ADMIN_BIND", global = true)]
+    pub admin_bind: Option<SocketAddr>,
+
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
     pub log_format: LogFormat,
 
@@ -189,6 +199,8 @@ impl Settings {
             enable_introspection: None,
             graphql_field_spans: false,
             trust_forwarded_for: false,
+            metrics_token: None,
+            admin_bind: None,
             log_format: LogFormat::Pretty,
             score_sweep_interval_secs: 300,
             score_hot_threshold: 70,

@@ -4,6 +4,7 @@ mod connect;
 pub mod diagnose;
 pub mod dialect;
 mod unit_of_work;
+pub mod watchdog;
 
 pub use connect::{
     connect, connect_readers, for_migrations, max_connections, pool_figures, PoolFigures,

@@ -56,6 +56,7 @@ impl UnitOfWork {
         let events = self.events.into_inner().unwrap_or_else(|e| e.into_inner());
         let notified = self.dialect.notify_at_commit(&self.txn, &events).await?;
         self.txn.commit().await?;
+        self.bus.published(events.len());
         if events
             .iter()
             .any(|e| matches!(e, Event::AccessChanged { .. }))

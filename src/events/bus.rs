@@ -2,10 +2,10 @@
 //! they show from the database as themselves, so the tables stay the one
 //! source of truth and a subscriber sees nothing it may not see.
 //!
-//! The bus belongs to one application instance (its [`Core`]), never to the
+//! The bus belongs to one application instance (its `Core`), never to the
 //! process: two servers started in one test process share nothing, exactly
 //! as two processes would. Events reach it only after their transaction
-//! commits (see [`UnitOfWork`]).
+//! commits (see `db::UnitOfWork`).
 //!
 //! Routing is per user and per lead, so an event wakes only the streams it
 //! concerns. Each subscriber has its own bounded queue: one that lets it
@@ -13,9 +13,6 @@
 //! events (a reconnecting listener), every subscriber is told there was a
 //! gap instead; it then catches up from the database on its own, outside
 //! its queue.
-//!
-//! [`Core`]: crate::core::Core
-//! [`UnitOfWork`]: crate::db::UnitOfWork
 use std::{
     collections::{HashMap, VecDeque},
     sync::{
@@ -27,72 +24,12 @@ use std::{
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use super::figures::Figures;
+pub use super::{event::Event, figures::BusFigures};
+
 /// Events one subscriber may fall behind by before it is cut off (it then
 /// resumes with `after`).
 pub const PER_SUBSCRIBER: usize = 256;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event {
-    Notification {
-        id: Uuid,
-        user_id: Uuid,
-    },
-    UnreadChanged {
-        user_id: Uuid,
-    },
-    ScoreChanged {
-        lead_id: Uuid,
-    },
-    /// A user's sessions or role changed: their live streams re-check access.
-    AccessChanged {
-        user_id: Uuid,
-    },
-    /// A background job (an import) made progress or ended.
-    JobProgressed {
-        job_id: Uuid,
-    },
-}
-
-impl Event {
-    /// `n:<id>:<user>`, `u:<user>`, `s:<lead>`, `a:<user>`, `j:<job>`: at most 76 bytes.
-    pub fn encode(&self) -> String {
-        match self {
-            Event::Notification { id, user_id } => format!("n:{id}:{user_id}"),
-            Event::UnreadChanged { user_id } => format!("u:{user_id}"),
-            Event::ScoreChanged { lead_id } => format!("s:{lead_id}"),
-            Event::AccessChanged { user_id } => format!("a:{user_id}"),
-            Event::JobProgressed { job_id } => format!("j:{job_id}"),
-        }
-    }
-
-    pub fn decode(payload: &str) -> Option<Self> {
-        let mut parts = payload.split(':');
-        let kind = parts.next()?;
-        let first = Uuid::parse_str(parts.next()?).ok()?;
-        let event = match kind {
-            "n" => Event::Notification {
-                id: first,
-                user_id: Uuid::parse_str(parts.next()?).ok()?,
-            },
-            "u" => Event::UnreadChanged { user_id: first },
-            "s" => Event::ScoreChanged { lead_id: first },
-            "a" => Event::AccessChanged { user_id: first },
-            "j" => Event::JobProgressed { job_id: first },
-            _ => return None,
-        };
-        parts.next().is_none().then_some(event)
-    }
-
-    fn topic(&self) -> Topic {
-        match self {
-            Event::Notification { user_id, .. }
-            | Event::UnreadChanged { user_id }
-            | Event::AccessChanged { user_id } => Topic::User(*user_id),
-            Event::ScoreChanged { lead_id } => Topic::Lead(*lead_id),
-            Event::JobProgressed { job_id } => Topic::Job(*job_id),
-        }
-    }
-}
 
 /// An event as this bus handed it out. `seq` is the same for every
 /// subscriber that received this dispatch, so streams that react to one
@@ -101,6 +38,17 @@ impl Event {
 pub struct Delivery {
     pub seq: u64,
     pub event: Event,
+}
+
+/// The topic an event is routed to.
+fn topic(event: &Event) -> Topic {
+    match event {
+        Event::Notification { user_id, .. }
+        | Event::UnreadChanged { user_id }
+        | Event::AccessChanged { user_id } => Topic::User(*user_id),
+        Event::ScoreChanged { lead_id } => Topic::Lead(*lead_id),
+        Event::JobProgressed { job_id } => Topic::Job(*job_id),
+    }
 }
 
 /// What a subscriber listens to: one user's notifications and unread
@@ -199,14 +147,16 @@ struct Outlet(Arc<Queue>);
 
 impl Outlet {
     /// Queues `delivery`; false when this outlet should go (its subscriber
-    /// is gone, or has fallen [`PER_SUBSCRIBER`] behind and is cut off).
-    fn offer(&self, delivery: Delivery) -> bool {
+    /// is gone, or has fallen [`PER_SUBSCRIBER`] behind and is cut off,
+    /// which `figures` counts).
+    fn offer(&self, delivery: Delivery, figures: &Figures) -> bool {
         let mut state = self.0.state();
         if state.gone {
             return false;
         }
         if state.deliveries.len() >= PER_SUBSCRIBER {
             state.lagged = true;
+            figures.slow_consumer();
             return false;
         }
         state.deliveries.push_back(delivery);
@@ -238,11 +188,26 @@ impl Drop for Outlet {
 }
 
 /// The bus of one application instance. Cloning shares it.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Bus {
     topics: Arc<Mutex<HashMap<Topic, Vec<Outlet>>>>,
     dispatched: Arc<AtomicU64>,
     access: Arc<AtomicU64>,
+    figures: Arc<Figures>,
+    /// Tells this instance's pings from other replicas'.
+    instance: Uuid,
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Self {
+            topics: Arc::default(),
+            dispatched: Arc::default(),
+            access: Arc::default(),
+            figures: Arc::default(),
+            instance: Uuid::now_v7(),
+        }
+    }
 }
 
 impl Bus {
@@ -294,7 +259,7 @@ impl Bus {
         if matches!(event, Event::AccessChanged { .. }) {
             self.access_changed();
         }
-        let topic = event.topic();
+        let topic = topic(&event);
         let delivery = Delivery {
             seq: self.dispatched.fetch_add(1, Ordering::Relaxed),
             event,
@@ -303,7 +268,7 @@ impl Bus {
         let Some(outlets) = topics.get_mut(&topic) else {
             return;
         };
-        outlets.retain(|outlet| outlet.offer(delivery));
+        outlets.retain(|outlet| outlet.offer(delivery, &self.figures));
         if outlets.is_empty() {
             topics.remove(&topic);
         }
@@ -311,6 +276,7 @@ impl Bus {
 
     /// Tells every subscriber that events may have been missed.
     pub fn signal_gap(&self) {
+        self.figures.gap();
         self.access_changed();
         let mut topics = self.lock();
         for outlets in topics.values_mut() {
@@ -320,6 +286,40 @@ impl Bus {
             }
         }
         topics.retain(|_, outlets| !outlets.is_empty());
+    }
+
+    /// `events` committed here (whichever way they travel to subscribers).
+    pub fn published(&self, events: usize) {
+        self.figures.published(events);
+    }
+
+    /// The listener's state: connected or trying to reconnect.
+    pub fn listener_connected(&self, connected: bool) {
+        self.figures.listener_connected(connected);
+    }
+
+    /// A ping for the listener to time (see [`Figures::ping_payload`]).
+    pub fn ping_payload(&self) -> String {
+        self.figures.ping_payload(self.instance)
+    }
+
+    /// Takes a ping heard by the listener; false when `payload` is none.
+    pub fn heard_ping(&self, payload: &str) -> bool {
+        self.figures.heard_ping(self.instance, payload)
+    }
+
+    pub fn figures(&self) -> BusFigures {
+        let mut subscribers = [("user", 0), ("lead", 0), ("job", 0)];
+        for (topic, outlets) in self.lock().iter() {
+            let slot = match topic {
+                Topic::User(_) => 0,
+                Topic::Lead(_) => 1,
+                Topic::Job(_) => 2,
+            };
+            subscribers[slot].1 += outlets.iter().filter(|o| o.is_listening()).count() as u64;
+        }
+        self.figures
+            .read(self.dispatched.load(Ordering::Relaxed), subscribers)
     }
 
     /// How many subscribers have started listening (for health figures,

@@ -27,6 +27,7 @@ pub async fn listen(pool: PgPool, bus: Bus, mut stop: watch::Receiver<bool>) {
         let mut listener = match connected {
             Ok(listener) => listener,
             Err(err) => {
+                bus.listener_connected(false);
                 tracing::warn!(error = %err, "event listener cannot listen; retrying");
                 tokio::select! {
                     () = tokio::time::sleep(backoff) => {}
@@ -38,6 +39,7 @@ pub async fn listen(pool: PgPool, bus: Bus, mut stop: watch::Receiver<bool>) {
             }
         };
         backoff = Duration::from_millis(100);
+        bus.listener_connected(true);
         if reconnecting {
             tracing::info!("event listener reconnected: subscribers catch up");
             bus.signal_gap();
@@ -48,6 +50,7 @@ pub async fn listen(pool: PgPool, bus: Bus, mut stop: watch::Receiver<bool>) {
                 _ = stop.wait_for(|s| *s) => return,
             };
             match received {
+                Ok(Some(message)) if bus.heard_ping(message.payload()) => {}
                 Ok(Some(message)) => match Event::decode(message.payload()) {
                     Some(event) => bus.dispatch(event),
                     None => tracing::warn!(payload = message.payload(), "unreadable event"),
@@ -59,6 +62,7 @@ pub async fn listen(pool: PgPool, bus: Bus, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
+        bus.listener_connected(false);
         reconnecting = true;
     }
 }

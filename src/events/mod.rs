@@ -5,6 +5,8 @@
 //! Streams read the database through [`ports`], which the service layer
 //! implements: nothing here imports a service.
 pub mod bus;
+mod event;
+mod figures;
 pub mod listener;
 pub mod ports;
 pub mod shared;

@@ -62,6 +62,7 @@ async fn prepare(
     headers: &HeaderMap,
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Export> {
+    state.database_usable()?;
     let actor = principal::required(&state.core, headers).await?;
     actor.may(Scope::LeadsRead)?;
     let Query(query) = query.map_err(|e| AppError::bad_input("query", e.body_text()))?;

@@ -26,6 +26,7 @@ use super::{
 use crate::{
     error::AppError,
     graphql::{admission::Refusal, loaders, RequestMeta},
+    ops::metrics::Operation,
 };
 
 pub async fn handle(
@@ -69,11 +70,16 @@ pub async fn handle(
         method: parts.method,
     };
     match incoming {
-        Incoming::Single(request) => render(run(&state, &caller, *request).await, graphql_json),
+        Incoming::Single(request) => {
+            let (outcome, operation) = run(&state, &caller, *request).await;
+            let mut response = render(outcome, graphql_json);
+            response.extensions_mut().insert(operation);
+            response
+        }
         Incoming::Batch(requests) => {
             let mut answers = Vec::with_capacity(requests.len());
             for request in requests {
-                answers.push(run(&state, &caller, request).await.into_json());
+                answers.push(run(&state, &caller, request).await.0.into_json());
             }
             reply::json_body(
                 StatusCode::OK,
@@ -151,16 +157,45 @@ fn render(outcome: Outcome, graphql_json: bool) -> Response {
     }
 }
 
-async fn run(state: &AppState, caller: &Caller, request: GqlRequest) -> Outcome {
+/// What a refused request is told while the circuit breaker is open.
+pub fn database_down(wait: std::time::Duration) -> AppError {
+    AppError::DatabaseDown {
+        retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+    }
+}
+
+async fn run(state: &AppState, caller: &Caller, request: GqlRequest) -> (Outcome, Operation) {
     let doc = match state.gate.admit(&request).await {
         Ok(doc) => doc,
-        Err(Refusal::Invalid(errors)) => return Outcome::Invalid(errors),
-        Err(refusal) => return Outcome::Refused(refusal_error(refusal)),
+        Err(Refusal::Invalid(errors)) => return (Outcome::Invalid(errors), Operation::Query),
+        Err(refusal) => return (Outcome::Refused(refusal_error(refusal)), Operation::Query),
     };
     let mutation = is_mutation(&doc, request.operation_name.as_deref());
+    let operation = if mutation {
+        Operation::Mutation
+    } else {
+        Operation::Query
+    };
     if caller.method == Method::GET && mutation {
-        return Outcome::UnsafeMethod;
+        return (Outcome::UnsafeMethod, operation);
     }
+    let breaker = state.core.ops().breaker();
+    if let Err(wait) = breaker.check() {
+        return (Outcome::Refused(database_down(wait)), operation);
+    }
+    (
+        execute(state, caller, request, doc, mutation).await,
+        operation,
+    )
+}
+
+async fn execute(
+    state: &AppState,
+    caller: &Caller,
+    request: GqlRequest,
+    doc: ExecutableDocument,
+    mutation: bool,
+) -> Outcome {
     let actor = match principal::from_header(&state.core, caller.authorization.as_deref()).await {
         Ok(actor) => actor,
         Err(err) => return Outcome::Refused(err),
@@ -178,7 +213,20 @@ async fn run(state: &AppState, caller: &Caller, request: GqlRequest) -> Outcome 
     };
     let mut request = request.data(meta).data(loaders);
     request.set_parsed_query(doc);
-    Outcome::Executed(state.schema.execute(request).await)
+    let execution = state.schema.execute(request);
+    if mutation {
+        // A write runs to its end: stopped between its commit and the
+        // answer, a client would retry something that was done.
+        return Outcome::Executed(execution.await);
+    }
+    // A read waiting on a database that just went away gives up at once.
+    let breaker = state.core.ops().breaker();
+    tokio::select! {
+        response = execution => Outcome::Executed(response),
+        () = breaker.opened() => Outcome::Refused(database_down(
+            breaker.check().err().unwrap_or_default(),
+        )),
+    }
 }
 
 /// The error a refused document answers with (the websocket sends the same).

@@ -51,6 +51,7 @@ async fn receive(
     query: UploadQuery,
     request: Request,
 ) -> AppResult<serde_json::Value> {
+    state.database_usable()?;
     let actor = principal::required(&state.core, request.headers()).await?;
     actor.may(Scope::LeadsWrite)?;
     let limit = state.settings.import_max_bytes;
@@ -157,6 +158,7 @@ pub async fn errors_csv(
     Path(id): Path<String>,
 ) -> Response {
     let ready = async {
+        state.database_usable()?;
         let actor = principal::required(&state.core, &headers).await?;
         let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound("import"))?;
         imports::get(&state.core, &actor, id).await?;

@@ -22,13 +22,16 @@ use crate::{
     graphql::{admission::Gate, AppSchema},
 };
 
+pub mod dashboard;
 pub mod exports;
+pub mod figures;
 pub mod graphiql;
 pub mod graphql;
 pub mod graphql_request;
 pub mod health;
 pub mod imports;
 pub mod limits;
+pub mod metrics;
 pub mod principal;
 pub mod reply;
 pub mod serve;
@@ -44,6 +47,17 @@ pub struct AppState {
     pub started: Instant,
     /// Turns true when the server starts shutting down.
     pub stopping: watch::Receiver<bool>,
+}
+
+impl AppState {
+    /// Refuses at once, with a retry hint, while the database circuit is open.
+    pub fn database_usable(&self) -> crate::error::AppResult<()> {
+        self.core
+            .ops()
+            .breaker()
+            .check()
+            .map_err(graphql::database_down)
+    }
 }
 
 /// Every page (GraphiQL, the health dashboard) loads its scripts, styles
@@ -63,6 +77,9 @@ pub fn router(state: AppState) -> Router {
             get(graphiql::asset),
         )
         .route("/health.json", get(health::health))
+        .route("/health", get(dashboard::page))
+        .route("/health/{name}", get(dashboard::asset))
+        .route("/metrics", get(metrics::guarded))
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
         .layer(middleware::from_fn_with_state(
@@ -80,6 +97,10 @@ pub fn router(state: AppState) -> Router {
             post(imports::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/imports/{id}/errors.csv", get(imports::errors_csv))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
         .layer(middleware::from_fn(limits::request_context))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -91,6 +112,22 @@ pub fn router(state: AppState) -> Router {
         app = app.layer(cors);
     }
     app
+}
+
+/// What ADMIN_BIND serves: metrics without a token, and the health pages.
+pub fn admin_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::open))
+        .route("/health.json", get(health::health))
+        .route("/health", get(dashboard::page))
+        .route("/health/{name}", get(dashboard::asset))
+        .route("/livez", get(health::livez))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

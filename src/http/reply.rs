@@ -39,26 +39,59 @@ pub fn tidy(errors: &mut Vec<ServerError>) {
     }
 }
 
+/// The codes of the errors a response carries (a response extension the
+/// metrics layer reads).
+#[derive(Clone, Debug, Default)]
+pub struct ErrorCodes(pub Vec<String>);
+
+impl ErrorCodes {
+    pub fn of(errors: &[ServerError]) -> Self {
+        Self(
+            errors
+                .iter()
+                .filter_map(|e| e.extensions.as_ref()?.get("code"))
+                .filter_map(|code| match code {
+                    async_graphql::Value::String(code) => Some(code.clone()),
+                    async_graphql::Value::Enum(code) => Some(code.to_string()),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+}
+
 /// An operation that ran (its `data` may hold nulls where fields failed).
 pub fn executed(mut response: GqlResponse, graphql_json: bool) -> Response {
     tidy(&mut response.errors);
-    json_body(
+    let codes = ErrorCodes::of(&response.errors);
+    let mut reply = json_body(
         StatusCode::OK,
         serde_json::to_value(&response),
         graphql_json,
-    )
+    );
+    reply.extensions_mut().insert(codes);
+    reply
 }
 
 /// A request that never reached execution: errors and no `data` entry.
 pub fn refused(mut errors: Vec<ServerError>, status: StatusCode, graphql_json: bool) -> Response {
     tidy(&mut errors);
-    json_body(status, Ok(json!({ "errors": errors })), graphql_json)
+    let codes = ErrorCodes::of(&errors);
+    let mut reply = json_body(status, Ok(json!({ "errors": errors })), graphql_json);
+    reply.extensions_mut().insert(codes);
+    reply
 }
 
 /// One application error, answered with its own HTTP status.
 pub fn app_error(err: AppError, graphql_json: bool) -> Response {
     let status = err.http_status();
+    let retry_after = err.retry_after_secs();
     let mut response = refused(vec![server_error(err)], status, graphql_json);
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,

@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod backdate;
+pub mod background;
 pub mod bulk_jobs;
 pub mod crm;
 pub mod imports;

@@ -77,8 +77,8 @@ async fn every_error_carries_a_code_even_syntax_and_limit_errors() {
     let app = spawn_app().await;
     let deep = format!(
         "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
-        "ofType { ".repeat(10),
-        "} ".repeat(10)
+        "ofType { ".repeat(20),
+        "} ".repeat(20)
     );
 
     for query in [

@@ -25,6 +25,8 @@ mod live;
 mod migrations;
 mod n_plus_one;
 mod notifications;
+mod operations;
+mod outage;
 mod reports;
 mod rescore_jobs;
 mod schema;

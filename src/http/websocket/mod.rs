@@ -118,6 +118,7 @@ async fn serve(
     protocol: WebSocketProtocols,
     permit: Option<OwnedSemaphorePermit>,
 ) {
+    let _counted = Counted::open(&state);
     let mut socket = ClientSocket::new(socket);
     let inbox = Inbox::default();
     // When the access token presented at init expires.
@@ -219,6 +220,23 @@ async fn serve(
     // The farewell goes after what is queued, if the client takes it in time.
     socket.close(farewell, Duration::from_secs(2)).await;
     drop(permit);
+}
+
+/// Counts the connection in the metrics for as long as it lives (a panic
+/// included).
+struct Counted(AppState);
+
+impl Counted {
+    fn open(state: &AppState) -> Self {
+        state.core.ops().metrics().websocket_opened();
+        Self(state.clone())
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.core.ops().metrics().websocket_closed();
+    }
 }
 
 fn far_off() -> tokio::time::Instant {

@@ -18,6 +18,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     events::Event,
+    ops::metrics::Throttled,
     service::audit::{self, AuditEntry},
     values::{Email, FullName, Password},
 };
@@ -122,7 +123,12 @@ pub async fn register(core: &Core, input: Registration, ip: Option<&str>) -> App
     }
     let db = core.db();
     // Counted before the hash: hashing is what an abuser would make us pay for.
-    throttle::check_signup(db, ip, auth.signup_limit_per_hour, Utc::now()).await?;
+    if let Err(err) = throttle::check_signup(db, ip, auth.signup_limit_per_hour, Utc::now()).await {
+        if matches!(err, AppError::TooManyRequests { .. }) {
+            core.ops().metrics().throttled(Throttled::Signup);
+        }
+        return Err(err);
+    }
     let subject = input.email.as_str().to_string();
     let hash = password::hash(input.password.into_inner()).await?;
     let uow = core.begin().await?;
@@ -173,6 +179,9 @@ pub async fn login(
     let email = email.trim().to_lowercase();
     let now = Utc::now();
     if let Err(err) = throttle::check(db, &email, ip, now).await {
+        if matches!(err, AppError::TooManyRequests { .. }) {
+            core.ops().metrics().throttled(Throttled::Login);
+        }
         audit::record(
             db,
             AuditEntry::new(throttle::LOGIN_THROTTLED)
@@ -346,7 +355,12 @@ pub async fn change_password(
         .ok_or(AppError::NotFound("user"))?;
     // A wrong current password is a password guess like a failed sign-in:
     // a stolen access token must not become an unthrottled oracle.
-    throttle::check(db, &user.email, ip, Utc::now()).await?;
+    if let Err(err) = throttle::check(db, &user.email, ip, Utc::now()).await {
+        if matches!(err, AppError::TooManyRequests { .. }) {
+            core.ops().metrics().throttled(Throttled::Login);
+        }
+        return Err(err);
+    }
     if !password::verify(current, user.password_hash.clone()).await? {
         audit::record(
             db,

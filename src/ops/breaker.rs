@@ -1,0 +1,237 @@
+//! The database circuit breaker. Without it every request during an outage
+//! waited the pool's whole acquire timeout (5 s) before failing. A watchdog
+//! ([`crate::db::watchdog`]) probes the database on a connection of its own
+//! and reports here; after [`OPEN_AFTER`] failures in a row the circuit
+//! opens and requests are refused at once with a retry hint. While open,
+//! each probe is the half-open trial: one success closes it.
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use tokio::sync::watch;
+
+/// Consecutive failed probes that open the circuit.
+pub const OPEN_AFTER: u32 = 2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Closed,
+    /// A probe is testing whether the database is back.
+    HalfOpen,
+    Open,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::HalfOpen => "half-open",
+            State::Open => "open",
+        }
+    }
+
+    pub fn level(self) -> u8 {
+        match self {
+            State::Closed => 0,
+            State::HalfOpen => 1,
+            State::Open => 2,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: State,
+    failures: u32,
+    opened_at: Option<Instant>,
+    next_probe: Option<Instant>,
+    opened_count: u64,
+    /// The last probe's failure: its class and words (no secrets: a diagnosis).
+    last_failure: Option<(&'static str, String)>,
+    last_probe_ok: Option<bool>,
+}
+
+#[derive(Debug)]
+pub struct Breaker {
+    inner: Mutex<Inner>,
+    open: watch::Sender<bool>,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                state: State::Closed,
+                failures: 0,
+                opened_at: None,
+                next_probe: None,
+                opened_count: 0,
+                last_failure: None,
+                last_probe_ok: None,
+            }),
+            open: watch::channel(false).0,
+        }
+    }
+}
+
+/// What the health page and metrics show.
+#[derive(Clone, Debug)]
+pub struct Status {
+    pub state: State,
+    pub consecutive_failures: u32,
+    pub open_for: Option<Duration>,
+    pub opened_count: u64,
+    /// The class (`connection_refused`, `timeout`, ...) and the words.
+    pub last_failure: Option<(&'static str, String)>,
+    /// None until the first probe (or where nothing probes: SQLite).
+    pub last_probe_ok: Option<bool>,
+}
+
+impl Breaker {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ok while requests may use the database; otherwise how long to wait.
+    pub fn check(&self) -> Result<(), Duration> {
+        let inner = self.lock();
+        match inner.state {
+            State::Closed => Ok(()),
+            State::Open | State::HalfOpen => Err(inner
+                .next_probe
+                .map(|at| at.saturating_duration_since(Instant::now()))
+                .unwrap_or_default()),
+        }
+    }
+
+    /// Resolves when the circuit opens (at once if it is open).
+    pub async fn opened(&self) {
+        let mut open = self.open.subscribe();
+        let _ = open.wait_for(|open| *open).await;
+    }
+
+    /// A probe starts; on an open circuit it is the half-open trial.
+    pub fn probing(&self) {
+        let mut inner = self.lock();
+        if inner.state == State::Open {
+            inner.state = State::HalfOpen;
+        }
+    }
+
+    pub fn succeeded(&self) {
+        let mut inner = self.lock();
+        let was_open = inner.state != State::Closed;
+        inner.state = State::Closed;
+        inner.failures = 0;
+        inner.opened_at = None;
+        inner.next_probe = None;
+        inner.last_probe_ok = Some(true);
+        drop(inner);
+        if was_open {
+            tracing::info!("database reachable again: circuit closed");
+            self.open.send_replace(false);
+        }
+    }
+
+    /// A probe failed (`class`, `why`); the next one comes after `next_probe_in`.
+    pub fn failed(&self, class: &'static str, why: String, next_probe_in: Duration) {
+        let mut inner = self.lock();
+        inner.failures = inner.failures.saturating_add(1);
+        inner.last_probe_ok = Some(false);
+        inner.next_probe = Some(Instant::now() + next_probe_in);
+        let opens = inner.state == State::Closed && inner.failures >= OPEN_AFTER;
+        if opens {
+            inner.opened_at = Some(Instant::now());
+            inner.opened_count += 1;
+        }
+        if inner.state == State::HalfOpen || opens {
+            inner.state = State::Open;
+        }
+        inner.last_failure = Some((class, why.clone()));
+        drop(inner);
+        if opens {
+            tracing::error!(reason = %why, "database unreachable: circuit open, requests refused until a probe succeeds");
+            self.open.send_replace(true);
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        let inner = self.lock();
+        Status {
+            state: inner.state,
+            consecutive_failures: inner.failures,
+            open_for: inner.opened_at.map(|at| at.elapsed()),
+            opened_count: inner.opened_count,
+            last_failure: inner.last_failure.clone(),
+            last_probe_ok: inner.last_probe_ok,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_after_consecutive_failures_and_a_successful_probe_closes_it() {
+        let breaker = Breaker::default();
+        assert!(breaker.check().is_ok());
+        breaker.failed(
+            "connection_refused",
+            "refused".into(),
+            Duration::from_millis(500),
+        );
+        assert!(breaker.check().is_ok(), "one failure is not an outage");
+        breaker.succeeded();
+        breaker.failed(
+            "connection_refused",
+            "refused".into(),
+            Duration::from_millis(500),
+        );
+        assert!(
+            breaker.check().is_ok(),
+            "a success in between resets the count"
+        );
+        breaker.failed(
+            "connection_refused",
+            "refused".into(),
+            Duration::from_millis(500),
+        );
+        let wait = breaker.check().unwrap_err();
+        assert!(wait <= Duration::from_millis(500));
+        assert_eq!(breaker.status().state, State::Open);
+
+        breaker.probing();
+        assert_eq!(breaker.status().state, State::HalfOpen);
+        assert!(breaker.check().is_err(), "refused while the trial runs");
+        breaker.failed(
+            "connection_refused",
+            "refused".into(),
+            Duration::from_millis(500),
+        );
+        assert_eq!(breaker.status().state, State::Open);
+        assert_eq!(breaker.status().opened_count, 1, "still the same outage");
+
+        breaker.probing();
+        breaker.succeeded();
+        assert!(breaker.check().is_ok());
+        assert_eq!(breaker.status().state, State::Closed);
+    }
+
+    #[tokio::test]
+    async fn opened_resolves_when_the_circuit_opens() {
+        let breaker = std::sync::Arc::new(Breaker::default());
+        let waiting = tokio::spawn({
+            let breaker = breaker.clone();
+            async move { breaker.opened().await }
+        });
+        for _ in 0..OPEN_AFTER {
+            breaker.failed("timeout", "timed out".into(), Duration::from_secs(1));
+        }
+        tokio::time::timeout(Duration::from_secs(1), waiting)
+            .await
+            .expect("woken")
+            .unwrap();
+    }
+}

@@ -1,0 +1,229 @@
+//! PostgreSQL goes away and comes back, through a fault-injecting proxy
+//! between the server and the database: requests fail fast with
+//! DATABASE_UNAVAILABLE and a retry hint, readiness turns 503 within a
+//! second, the server recovers within five seconds of the database, no
+//! acknowledged write is lost and a subscriber hears everything.
+use std::time::{Duration, Instant};
+
+use leadscore::entity::user::Role;
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::{error_code, spawn_app_with, TestApp},
+    live::Live,
+};
+
+#[path = "../support/fault_proxy.rs"]
+mod fault_proxy;
+use fault_proxy::{Fault, FaultProxy};
+
+const LEAD: &str = "mutation($n: String!) { createLead(input: { firstName: $n, lastName: \"Outage\", allowDuplicate: true }) { id } }";
+
+/// Polls `/readyz` until it answers `status`; how long that took.
+async fn readiness_turns(app: &TestApp, status: u16, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let answered = app
+            .client
+            .get(format!("{}/readyz", app.address))
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        if answered.ok() == Some(status) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "/readyz did not answer {status} within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Polls `/health.json` until the circuit is open; how long after `since`.
+async fn circuit_opens(app: &TestApp, since: Instant) -> Duration {
+    loop {
+        let health: Value = app
+            .client
+            .get(format!("{}/health.json", app.address))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if health["circuit"]["state"] == "open" {
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(3),
+            "never opened: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Retries a read until it succeeds; how long after `since` it first did.
+async fn recovers(app: &TestApp, token: &str, since: Instant) -> Duration {
+    loop {
+        let body = app.gql("{ me { email } }", json!({}), Some(token)).await;
+        if body["data"]["me"]["email"].is_string() {
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(10),
+            "not back: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn timed(app: &TestApp, query: &str, variables: Value, token: &str) -> (Value, Duration) {
+    let started = Instant::now();
+    let body = app.gql(query, variables, Some(token)).await;
+    (body, started.elapsed())
+}
+
+fn assert_fast_refusal(body: &Value, took: Duration, what: &str) {
+    assert_eq!(error_code(body), "DATABASE_UNAVAILABLE", "{what}: {body}");
+    assert!(
+        body["errors"][0]["extensions"]["retryAfter"].as_u64() >= Some(1),
+        "{what}: a retry hint: {body}"
+    );
+    assert!(took < Duration::from_secs(1), "{what} took {took:?}");
+}
+
+#[tokio::test]
+#[cfg_attr(not(lane_postgres), ignore = "PostgreSQL lane only")]
+async fn a_database_outage_fails_requests_fast_and_loses_nothing() {
+    let upstream = "127.0.0.1:5432".parse().unwrap();
+    let proxy = FaultProxy::start(upstream).await;
+    let through = |url: &str| proxy.url_through(url);
+    let app = spawn_app_with(|s| {
+        let url = through(s.database_url.as_ref().unwrap().expose());
+        s.database_url = Some(url.into());
+    })
+    .await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let mut live = Live::connect(app.port, &rep.access).await;
+    live.subscribe(
+        "bell",
+        "subscription { notificationAdded { notification { lead { firstName } } } }",
+        json!({}),
+    )
+    .await;
+    crate::helpers::until_subscribed(&app.core, 1).await;
+
+    let mut acknowledged = Vec::new();
+    let before = app
+        .gql(LEAD, json!({ "n": "Before" }), Some(&manager.access))
+        .await;
+    let before = before["data"]["createLead"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.assign(&manager.access, &before, &rep.user_id).await;
+    acknowledged.push(before.clone());
+    assert_eq!(
+        live.data().await["data"]["notificationAdded"]["notification"]["lead"]["firstName"],
+        "Before"
+    );
+
+    for fault in [Fault::Refuse, Fault::BlackHole] {
+        proxy.cut(fault);
+        let cut = Instant::now();
+        let unready = readiness_turns(&app, 503, Duration::from_secs(3)).await;
+        assert!(
+            unready < Duration::from_secs(1),
+            "{fault:?}: /readyz 503 after {unready:?}"
+        );
+
+        let open = circuit_opens(&app, cut).await;
+        assert!(
+            open < Duration::from_millis(1_500),
+            "{fault:?}: open after {open:?}"
+        );
+
+        let (read, took) = timed(&app, "{ myLeads { totalCount } }", json!({}), &rep.access).await;
+        assert_fast_refusal(&read, took, "a read");
+        let (write, took) = timed(&app, LEAD, json!({ "n": "During" }), &manager.access).await;
+        assert_fast_refusal(&write, took, "a write");
+        let started = Instant::now();
+        let export = app
+            .client
+            .get(format!("{}/exports/leads.csv", app.address))
+            .bearer_auth(&manager.access)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(export.status(), 503, "an export is refused too");
+        assert!(export.headers().contains_key("retry-after"));
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let health = app
+            .client
+            .get(format!("{}/health.json", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(health.status(), 503);
+        let health: Value = health.json().await.unwrap();
+        assert_eq!(health["circuit"]["state"], "open", "{health}");
+        assert_eq!(health["urgency"][0]["level"], "critical", "{health}");
+        println!("{fault:?}: cut; /readyz 503 after {unready:?}, circuit open after {open:?}; a write refused in {took:?}");
+
+        tokio::time::sleep(Duration::from_secs(1).saturating_sub(cut.elapsed())).await;
+        proxy.restore();
+        let restored = Instant::now();
+        let back = recovers(&app, &rep.access, restored).await;
+        assert!(
+            back < Duration::from_secs(5),
+            "{fault:?}: back after {back:?}"
+        );
+        readiness_turns(&app, 200, Duration::from_secs(5)).await;
+        println!("{fault:?}: restored; serving again after {back:?}");
+
+        let name = format!("After{fault:?}");
+        let after = app
+            .gql(LEAD, json!({ "n": name }), Some(&manager.access))
+            .await;
+        let after = after["data"]["createLead"]["id"]
+            .as_str()
+            .expect("created")
+            .to_string();
+        let assigned = app.assign(&manager.access, &after, &rep.user_id).await;
+        assert!(assigned.get("errors").is_none(), "{assigned}");
+        acknowledged.push(after);
+        let heard = live.data().await;
+        assert_eq!(
+            heard["data"]["notificationAdded"]["notification"]["lead"]["firstName"], name,
+            "the subscriber, still connected, hears what came after: {heard}"
+        );
+    }
+
+    for id in &acknowledged {
+        let lead = app
+            .gql(
+                "query($id: ID!) { lead(id: $id) { id } }",
+                json!({ "id": id }),
+                Some(&manager.access),
+            )
+            .await;
+        assert_eq!(
+            lead["data"]["lead"]["id"],
+            id.as_str(),
+            "acknowledged {id} kept: {lead}"
+        );
+    }
+    let during = app
+        .gql(
+            "{ leads(filter: { search: \"During\" }) { totalCount } }",
+            json!({}),
+            Some(&manager.access),
+        )
+        .await;
+    assert_eq!(
+        during["data"]["leads"]["totalCount"], 0,
+        "refused writes left nothing: {during}"
+    );
+}
