@@ -33,7 +33,9 @@ pub async fn listen(pool: PgPool, bus: Bus, mut stop: watch::Receiver<bool>) {
                     () = tokio::time::sleep(backoff) => {}
                     _ = stop.wait_for(|s| *s) => return,
                 }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                // At most a second: after an outage, other replicas' events flow again
+                // within a second of the database.
+                backoff = (backoff * 2).min(Duration::from_secs(1));
                 reconnecting = true;
                 continue;
             }

@@ -4,6 +4,7 @@
 use std::{
     collections::{HashSet, VecDeque},
     sync::Arc,
+    time::Duration,
 };
 
 use futures_util::{stream, Stream};
@@ -24,6 +25,11 @@ use crate::{
 pub const MAX_REPLAY: u64 = 1_000;
 /// Ids a stream remembers having sent, to drop repeats.
 const REMEMBERED: usize = 2_048;
+/// A read that failed (the database went away) is tried again after this,
+/// doubling up to [`RETRY_AT_MOST`]: a notification is never dropped for
+/// a failed read, only delivered late.
+const RETRY_FIRST: Duration = Duration::from_millis(200);
+const RETRY_AT_MOST: Duration = Duration::from_secs(5);
 
 /// A notification and the unread count it brings.
 #[derive(Debug, Clone)]
@@ -59,6 +65,8 @@ pub async fn notification_feed<R: NotificationReads>(
         sent: Remembered::default(),
         seen_up_to,
         ended: false,
+        catch_up: false,
+        retry: RETRY_FIRST,
     };
     feed.events.ready();
     Ok(stream::unfold(feed, |mut feed| async move {
@@ -76,6 +84,10 @@ struct Feed<R> {
     /// The newest notification this stream has sent or chose to skip.
     seen_up_to: Option<Uuid>,
     ended: bool,
+    /// What this stream has not seen must be read from the database (a
+    /// gap, or a read that failed) before it waits for the bus again.
+    catch_up: bool,
+    retry: Duration,
 }
 
 impl<R: NotificationReads> Feed<R> {
@@ -84,6 +96,18 @@ impl<R: NotificationReads> Feed<R> {
             return None;
         }
         loop {
+            if self.backlog.is_empty() && self.catch_up {
+                let read = self.reads.after(self.seen_up_to, MAX_REPLAY);
+                match self.shared.bounded(read).await {
+                    Ok(rows) => {
+                        self.backlog.extend(rows);
+                        self.catch_up = false;
+                        self.retry = RETRY_FIRST;
+                    }
+                    Err(_) => self.wait_to_retry().await,
+                }
+                continue;
+            }
             let (row, seq) = match self.backlog.pop_front() {
                 Some(row) => (row, None),
                 None => match self.events.recv().await {
@@ -99,7 +123,10 @@ impl<R: NotificationReads> Feed<R> {
                         match read {
                             Ok(Some(row)) => (row, Some(seq)),
                             Ok(None) => continue,
-                            Err(err) => return Some(Err(err)),
+                            Err(_) => {
+                                self.catch_up = true;
+                                continue;
+                            }
                         }
                     }
                     Ok(Delivery {
@@ -119,14 +146,7 @@ impl<R: NotificationReads> Feed<R> {
                     }
                     Ok(_) => continue,
                     Err(Missed::Gap) => {
-                        match self
-                            .shared
-                            .bounded(self.reads.after(self.seen_up_to, MAX_REPLAY))
-                            .await
-                        {
-                            Ok(rows) => self.backlog.extend(rows),
-                            Err(err) => return Some(Err(err)),
-                        }
+                        self.catch_up = true;
                         continue;
                     }
                     Err(Missed::Lagged) => return self.end(AppError::SlowConsumer),
@@ -136,8 +156,6 @@ impl<R: NotificationReads> Feed<R> {
             if self.sent.contains(&row.id) {
                 continue;
             }
-            self.sent.insert(row.id);
-            self.seen_up_to = self.seen_up_to.max(Some(row.id));
             let reads = &self.reads;
             let count = match seq {
                 Some(seq) => {
@@ -147,11 +165,25 @@ impl<R: NotificationReads> Feed<R> {
                 }
                 None => self.shared.bounded(reads.unread_count()).await,
             };
-            return Some(count.map(|unread_count| NotificationItem {
+            let Ok(unread_count) = count else {
+                // Sent only with its count: kept for the next try.
+                self.backlog.push_front(row);
+                self.wait_to_retry().await;
+                continue;
+            };
+            self.sent.insert(row.id);
+            self.seen_up_to = self.seen_up_to.max(Some(row.id));
+            self.retry = RETRY_FIRST;
+            return Some(Ok(NotificationItem {
                 notification: row,
                 unread_count,
             }));
         }
+    }
+
+    async fn wait_to_retry(&mut self) {
+        tokio::time::sleep(self.retry).await;
+        self.retry = (self.retry * 2).min(RETRY_AT_MOST);
     }
 
     fn end(&mut self, error: AppError) -> Option<AppResult<NotificationItem>> {
@@ -185,157 +217,5 @@ impl Remembered {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Mutex;
-
-    use async_trait::async_trait;
-    use chrono::Utc;
-    use futures_util::StreamExt;
-
-    use super::*;
-    use crate::events::{bus::Bus, PER_SUBSCRIBER};
-
-    /// Notifications held in memory, as the port would read them.
-    #[derive(Default)]
-    struct Inbox {
-        rows: Mutex<Vec<notification::Model>>,
-    }
-
-    impl Inbox {
-        fn add(&self, user_id: Uuid) -> Uuid {
-            let id = Uuid::now_v7();
-            self.rows.lock().unwrap().push(notification::Model {
-                id,
-                user_id,
-                kind: crate::entity::notification::NotificationKind::LeadAssigned,
-                title: "t".into(),
-                body: "b".into(),
-                lead_id: None,
-                created_at: Utc::now(),
-                read_at: None,
-            });
-            id
-        }
-    }
-
-    #[async_trait]
-    impl NotificationReads for Arc<Inbox> {
-        async fn still_allowed(&self) -> AppResult<bool> {
-            Ok(true)
-        }
-        async fn notification(&self, id: Uuid) -> AppResult<Option<notification::Model>> {
-            Ok(self
-                .rows
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|r| r.id == id)
-                .cloned())
-        }
-        async fn after(
-            &self,
-            after: Option<Uuid>,
-            limit: u64,
-        ) -> AppResult<Vec<notification::Model>> {
-            let rows = self.rows.lock().unwrap();
-            Ok(rows
-                .iter()
-                .filter(|r| after.is_none_or(|a| r.id > a))
-                .take(limit as usize)
-                .cloned()
-                .collect())
-        }
-        async fn latest(&self) -> AppResult<Option<Uuid>> {
-            Ok(self.rows.lock().unwrap().last().map(|r| r.id))
-        }
-        async fn unread_count(&self) -> AppResult<u64> {
-            Ok(self.rows.lock().unwrap().len() as u64)
-        }
-    }
-
-    #[tokio::test]
-    async fn after_a_gap_a_live_only_subscriber_gets_only_what_it_missed_in_order() {
-        let bus = Bus::default();
-        let user = Uuid::now_v7();
-        let inbox = Arc::new(Inbox::default());
-        for _ in 0..90 {
-            inbox.add(user);
-        }
-        let feed = notification_feed(
-            inbox.clone(),
-            bus.subscribe_user(user),
-            Arc::default(),
-            None,
-        )
-        .await
-        .unwrap();
-        futures_util::pin_mut!(feed);
-        // Written while the bus heard nothing: more than a queue holds.
-        let missed: Vec<Uuid> = (0..PER_SUBSCRIBER + 40).map(|_| inbox.add(user)).collect();
-        bus.signal_gap();
-        let live = inbox.add(user);
-        bus.dispatch(Event::Notification {
-            id: live,
-            user_id: user,
-        });
-
-        let mut got = Vec::new();
-        while got.len() < missed.len() + 1 {
-            got.push(feed.next().await.unwrap().unwrap().notification.id);
-        }
-
-        let mut expected = missed.clone();
-        expected.push(live);
-        assert_eq!(got, expected);
-    }
-
-    #[tokio::test]
-    async fn the_backlog_and_the_live_feed_meet_without_a_repeat() {
-        let bus = Bus::default();
-        let user = Uuid::now_v7();
-        let inbox = Arc::new(Inbox::default());
-        let first = inbox.add(user);
-        let events = bus.subscribe_user(user);
-        let second = inbox.add(user);
-        bus.dispatch(Event::Notification {
-            id: second,
-            user_id: user,
-        });
-        let feed = notification_feed(inbox.clone(), events, Arc::default(), Some(first))
-            .await
-            .unwrap();
-        futures_util::pin_mut!(feed);
-        let third = inbox.add(user);
-        bus.dispatch(Event::Notification {
-            id: third,
-            user_id: user,
-        });
-
-        let got: Vec<Uuid> = vec![
-            feed.next().await.unwrap().unwrap().notification.id,
-            feed.next().await.unwrap().unwrap().notification.id,
-        ];
-
-        assert_eq!(got, vec![second, third]);
-    }
-
-    #[tokio::test]
-    async fn a_subscriber_that_falls_behind_is_told_so_and_its_stream_ends() {
-        let bus = Bus::default();
-        let user = Uuid::now_v7();
-        let inbox = Arc::new(Inbox::default());
-        let events = bus.subscribe_user(user);
-        for _ in 0..PER_SUBSCRIBER + 5 {
-            bus.dispatch(Event::UnreadChanged { user_id: user });
-        }
-        let feed = notification_feed(inbox, events, Arc::default(), None)
-            .await
-            .unwrap();
-        futures_util::pin_mut!(feed);
-
-        let error = feed.next().await.unwrap().unwrap_err();
-
-        assert_eq!(error.code(), "SLOW_CONSUMER");
-        assert!(feed.next().await.is_none());
-    }
-}
+#[path = "notification_tests.rs"]
+mod tests;
