@@ -2,8 +2,8 @@
 //! pool is not an outage), and drives the circuit breaker: a probe every
 //! 200 ms while healthy, each allowed 300 ms, so an outage opens the
 //! circuit within about a second even when packets vanish instead of being
-//! refused; every 500 ms while open, so the server is back within a second
-//! of the database. Every few seconds the probe also sends a ping through
+//! refused; every 250 ms while open, so the server is back within about
+//! half a second of the database. Every few seconds the probe also sends a ping through
 //! the event channel, which the listener times (the event lag).
 use std::{
     sync::Arc,
@@ -24,7 +24,7 @@ use crate::{events::listener::CHANNEL, events::Bus, ops::Ops};
 
 pub const HEALTHY_EVERY: Duration = Duration::from_millis(200);
 pub const HEALTHY_TIMEOUT: Duration = Duration::from_millis(300);
-pub const OPEN_EVERY: Duration = Duration::from_millis(500);
+pub const OPEN_EVERY: Duration = Duration::from_millis(250);
 /// Connecting takes a few round trips and may follow a restart.
 pub const OPEN_TIMEOUT: Duration = Duration::from_secs(1);
 const PING_EVERY: Duration = Duration::from_secs(2);

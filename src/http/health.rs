@@ -80,7 +80,12 @@ fn line(item: &str, level: &str, says: String) -> Value {
     json!({ "item": item, "level": level, "says": says })
 }
 
-fn urgency(figures: &Figures, problem: Option<&Problem>, rates: Option<(f64, f64)>) -> Vec<Value> {
+fn urgency(
+    sweep: Option<Duration>,
+    figures: &Figures,
+    problem: Option<&Problem>,
+    rates: Option<(f64, f64)>,
+) -> Vec<Value> {
     let mut lines = Vec::new();
     lines.push(match problem {
         Some(diag) => line(
@@ -197,14 +202,18 @@ fn urgency(figures: &Figures, problem: Option<&Problem>, rates: Option<(f64, f64
             "background jobs",
             "low",
             format!(
-                "{} rescore ({} of {} leads), {} imports ({} of {} rows), {} bulk",
+                "{} rescore ({} of {} leads), {} imports ({} of {} rows), {} bulk; {}",
                 jobs.rescore_jobs,
                 jobs.rescore_done,
                 jobs.rescore_total,
                 jobs.imports,
                 jobs.import_rows_done,
                 jobs.import_rows_total,
-                jobs.bulk_jobs
+                jobs.bulk_jobs,
+                sweep.map_or("decay sweep off".into(), |d| format!(
+                    "decay sweep every {} s",
+                    d.as_secs()
+                ))
             ),
         ),
         None => line(
@@ -279,8 +288,9 @@ pub async fn health(State(state): State<AppState>) -> Response {
             "dispatched": figures.bus.dispatched,
         },
         "jobs": figures.jobs,
+        "sweepIntervalSecs": state.core.scoring().sweep_interval.map(|d| d.as_secs()),
         "throttledSignIns": metrics.throttled_total(),
-        "urgency": urgency(&figures, problem.as_ref(), rates),
+        "urgency": urgency(state.core.scoring().sweep_interval, &figures, problem.as_ref(), rates),
         "history": state.core.ops().history().samples(),
     });
     (status, Json(body)).into_response()

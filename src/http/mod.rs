@@ -86,7 +86,7 @@ pub fn router(state: AppState) -> Router {
             settings.request_timeout(),
             limits::timeout,
         ));
-    let mut app = Router::new()
+    let app = Router::new()
         .merge(timed)
         .route("/graphql/ws", get(websocket::upgrade))
         // Streams for as long as the export takes: outside the request timeout.
@@ -102,12 +102,8 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .with_state(state)
-        .layer(middleware::from_fn(limits::request_context))
-        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
-        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
-        .layer(TraceLayer::new_for_http());
+        .layer(middleware::from_fn(limits::request_context));
+    let mut app = secured(app).layer(TraceLayer::new_for_http());
     if let Some(cors) = cors(&settings.allowed_origins) {
         app = app.layer(cors);
     }
@@ -116,14 +112,20 @@ pub fn router(state: AppState) -> Router {
 
 /// What ADMIN_BIND serves: metrics without a token, and the health pages.
 pub fn admin_router(state: AppState) -> Router {
-    Router::new()
+    let admin = Router::new()
         .route("/metrics", get(metrics::open))
         .route("/health.json", get(health::health))
         .route("/health", get(dashboard::page))
         .route("/health/{name}", get(dashboard::asset))
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
-        .with_state(state)
+        .with_state(state);
+    secured(admin)
+}
+
+/// The headers every answer carries.
+fn secured(router: Router) -> Router {
+    router
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))

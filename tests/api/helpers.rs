@@ -121,6 +121,22 @@ impl TestApp {
     }
 
     /// Runs a GraphQL operation and returns the whole response body.
+    /// `GET path` on this server.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("sent")
+    }
+
+    /// `GET path`, its status and its JSON body.
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON"))
+    }
+
     pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         self.post(json!({ "query": query, "variables": variables }), token)
             .await

@@ -1,10 +1,9 @@
 //! What operators reach: `/metrics` (behind METRICS_TOKEN or on
 //! ADMIN_BIND), `/health.json`'s figures and the `/health` dashboard.
-use std::time::Duration;
 
 use leadscore::entity::user::Role;
 use reqwest::header;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::{
     helpers::{spawn_app, spawn_app_with, TestApp},
@@ -43,13 +42,7 @@ fn value(text: &str, name: &str) -> f64 {
 #[tokio::test]
 async fn metrics_need_the_token_and_are_not_served_without_one() {
     let closed = spawn_app().await;
-    let unconfigured = closed
-        .client
-        .get(format!("{}/metrics", closed.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unconfigured.status(), 404);
+    assert_eq!(closed.get("/metrics").await.status(), 404);
 
     let app = spawn_app_with(|s| s.metrics_token = Some(TOKEN.into())).await;
     for token in [None, Some("wrong"), Some("metrics-token-for-test")] {
@@ -236,15 +229,7 @@ async fn health_json_keeps_its_shape_and_gains_the_dashboards_figures() {
     )
     .await;
     live.data().await;
-    let health: Value = app
-        .client
-        .get(format!("{}/health.json", app.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, health) = app.get_json("/health.json").await;
 
     for key in [
         "status",
@@ -281,12 +266,7 @@ async fn health_json_keeps_its_shape_and_gains_the_dashboards_figures() {
 #[tokio::test]
 async fn the_dashboard_is_served_whole_from_this_origin() {
     let app = spawn_app().await;
-    let page = app
-        .client
-        .get(format!("{}/health", app.address))
-        .send()
-        .await
-        .unwrap();
+    let page = app.get("/health").await;
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]
         .to_str()
@@ -297,13 +277,7 @@ async fn the_dashboard_is_served_whole_from_this_origin() {
     assert!(!html.contains("http"), "no absolute URL: {html}");
     for file in ["/health/dashboard.js", "/health/dashboard.css"] {
         assert!(html.contains(file), "{file}");
-        let asset = app
-            .client
-            .get(format!("{}{file}", app.address))
-            .timeout(Duration::from_secs(5))
-            .send()
-            .await
-            .unwrap();
+        let asset = app.get(file).await;
         assert_eq!(asset.status(), 200, "{file}");
         assert!(asset.headers()[header::CONTENT_TYPE]
             .to_str()

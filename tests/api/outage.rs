@@ -23,13 +23,7 @@ const LEAD: &str = "mutation($n: String!) { createLead(input: { firstName: $n, l
 async fn readiness_turns(app: &TestApp, status: u16, within: Duration) -> Duration {
     let started = Instant::now();
     loop {
-        let answered = app
-            .client
-            .get(format!("{}/readyz", app.address))
-            .send()
-            .await
-            .map(|r| r.status().as_u16());
-        if answered.ok() == Some(status) {
+        if app.get("/readyz").await.status().as_u16() == status {
             return started.elapsed();
         }
         assert!(
@@ -43,15 +37,7 @@ async fn readiness_turns(app: &TestApp, status: u16, within: Duration) -> Durati
 /// Polls `/health.json` until the circuit is open; how long after `since`.
 async fn circuit_opens(app: &TestApp, since: Instant) -> Duration {
     loop {
-        let health: Value = app
-            .client
-            .get(format!("{}/health.json", app.address))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, health) = app.get_json("/health.json").await;
         if health["circuit"]["state"] == "open" {
             return since.elapsed();
         }
@@ -160,14 +146,8 @@ async fn a_database_outage_fails_requests_fast_and_loses_nothing() {
         assert_eq!(export.status(), 503, "an export is refused too");
         assert!(export.headers().contains_key("retry-after"));
         assert!(started.elapsed() < Duration::from_secs(1));
-        let health = app
-            .client
-            .get(format!("{}/health.json", app.address))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(health.status(), 503);
-        let health: Value = health.json().await.unwrap();
+        let (status, health) = app.get_json("/health.json").await;
+        assert_eq!(status, 503);
         assert_eq!(health["circuit"]["state"], "open", "{health}");
         assert_eq!(health["urgency"][0]["level"], "critical", "{health}");
         println!("{fault:?}: cut; /readyz 503 after {unready:?}, circuit open after {open:?}; a write refused in {took:?}");
