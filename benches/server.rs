@@ -10,6 +10,12 @@ use std::{
 use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_leadscore");
+
+/// The server binary: this build's, or LEADSCORE_BIN's (to measure an
+/// earlier build with the same benchmark, before and after in one run).
+pub fn bin() -> String {
+    std::env::var("LEADSCORE_BIN").unwrap_or_else(|_| BIN.to_string())
+}
 pub const PASSWORD: &str = leadscore::demo::DEMO_PASSWORD;
 /// Signs the benchmark's tokens; the data is throwaway demo data.
 pub const SECRET_KEY: &str = "http-benchmark-secret-key-0123456789abcdef0123456789abcdef";
@@ -108,7 +114,7 @@ pub async fn start_with(url: &str, env: &[(&str, String)]) -> Server {
         .local_addr()
         .expect("address")
         .port();
-    let child = Command::new(BIN)
+    let child = Command::new(bin())
         .args(["serve", "--no-migrate"])
         .env("DATABASE_URL", url)
         .env("SECRET_KEY", SECRET_KEY)
