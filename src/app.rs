@@ -76,7 +76,15 @@ pub async fn core(settings: &Settings, db: DatabaseConnection) -> Result<Core, S
     let readers = db::connect_readers(settings)
         .await
         .map_err(|err| StartupError(format!("cannot open the SQLite read connections: {err}")))?;
-    Ok(Core::new(db, readers, scoring, auth))
+    let core = Core::new(db, readers, scoring, auth);
+    match crate::smtp::Mailer::from_settings(settings).map_err(StartupError)? {
+        Some(mailer) => {
+            tracing::info!(server = %mailer.target, "email on");
+            core.set_email(mailer);
+        }
+        None => tracing::info!("email off: SMTP_URL is not set"),
+    }
+    Ok(core)
 }
 
 /// Connects and, unless told not to, applies pending migrations.
@@ -205,6 +213,7 @@ impl Application {
                 })
                 .await;
         }
+        crate::service::email::worker::start(&core).await;
         sweep::start(&core).await;
         watch::start(&core).await;
         let grace = Duration::from_secs(settings.shutdown_grace_secs);

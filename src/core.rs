@@ -79,6 +79,8 @@ struct Inner {
     access: AccessCache,
     statements: Arc<AtomicU64>,
     ops: Ops,
+    /// Set once at start when SMTP_URL is.
+    email: std::sync::OnceLock<Arc<crate::smtp::Mailer>>,
 }
 
 impl Core {
@@ -109,7 +111,18 @@ impl Core {
             access: AccessCache::default(),
             statements,
             ops: Ops::default(),
+            email: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Turns email on for this instance (once, at start).
+    pub fn set_email(&self, email: crate::smtp::Mailer) {
+        let _ = self.0.email.set(Arc::new(email));
+    }
+
+    /// The mail settings, when SMTP_URL is set.
+    pub fn email(&self) -> Option<&Arc<crate::smtp::Mailer>> {
+        self.0.email.get()
     }
 
     /// This instance's metrics, circuit breaker and recent samples.
@@ -173,7 +186,8 @@ impl Core {
 
     /// Starts a unit of work: a write transaction whose events leave at commit.
     pub async fn begin(&self) -> AppResult<UnitOfWork> {
-        Ok(UnitOfWork::begin(&self.0.db, self.0.dialect, self.0.bus.clone()).await?)
+        let mails = self.0.email.get().is_some();
+        Ok(UnitOfWork::begin(&self.0.db, self.0.dialect, self.0.bus.clone(), mails).await?)
     }
 
     /// Starts listening for other replicas' events (PostgreSQL), as an

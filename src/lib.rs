@@ -21,6 +21,7 @@ pub mod learning;
 pub mod ops;
 pub mod scoring;
 pub mod service;
+pub mod smtp;
 pub mod tasks;
 pub mod telemetry;
 pub mod values;

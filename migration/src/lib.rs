@@ -17,6 +17,7 @@ mod m20261124_000011_add_learned_scoring;
 mod m20261124_000012_create_lead_imports;
 mod m20261124_000013_create_lead_bulk_jobs;
 mod m20261124_000014_add_report_indexes;
+mod m20261124_000015_create_email_outbox;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000012_create_lead_imports::Migration),
             Box::new(m20261124_000013_create_lead_bulk_jobs::Migration),
             Box::new(m20261124_000014_add_report_indexes::Migration),
+            Box::new(m20261124_000015_create_email_outbox::Migration),
         ]
     }
 }

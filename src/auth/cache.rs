@@ -120,6 +120,7 @@ mod tests {
             created_at: now,
             updated_at: now,
             last_login_at: None,
+            time_zone: "UTC".into(),
         }
     }
 

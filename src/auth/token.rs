@@ -98,6 +98,53 @@ impl TokenKeys {
     }
 }
 
+/// What an unsubscribe link carries: who, and which kind they turn off.
+/// Its audience differs from an access token's, so neither passes for the
+/// other.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct UnsubscribeClaims {
+    sub: Uuid,
+    kind: String,
+    iss: String,
+    aud: String,
+    iat: i64,
+    exp: i64,
+}
+
+const UNSUBSCRIBE_AUDIENCE: &str = "leadscore-unsubscribe";
+/// A link in an old message still works for this long.
+const UNSUBSCRIBE_TTL: Duration = Duration::days(180);
+
+impl TokenKeys {
+    /// A token for a link that turns `kind` off for `user_id`, no sign-in needed.
+    pub fn issue_unsubscribe(
+        &self,
+        user_id: Uuid,
+        kind: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let claims = UnsubscribeClaims {
+            sub: user_id,
+            kind: kind.into(),
+            iss: ISSUER.into(),
+            aud: UNSUBSCRIBE_AUDIENCE.into(),
+            iat: now.timestamp(),
+            exp: (now + UNSUBSCRIBE_TTL).timestamp(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    /// The user and kind of a valid unsubscribe token.
+    pub fn verify_unsubscribe(&self, token: &str) -> Option<(Uuid, String)> {
+        let mut validation = self.validation.clone();
+        validation.set_audience(&[UNSUBSCRIBE_AUDIENCE]);
+        let claims = decode::<UnsubscribeClaims>(token, &self.decoding, &validation)
+            .ok()?
+            .claims;
+        Some((claims.sub, claims.kind))
+    }
+}
+
 /// 32 random bytes, hex: what the client holds as its refresh token.
 pub fn new_opaque_secret() -> String {
     let mut bytes = [0u8; 32];

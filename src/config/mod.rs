@@ -126,6 +126,29 @@ pub struct Settings {
     #[arg(long, env = "TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set, global = true)]
     pub trust_forwarded_for: bool,
 
+    /// Where email goes: `smtps://user:pass@mail.example.com:465`, or
+    /// `smtp://127.0.0.1:1025` for a local relay. Unset: no email.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<DatabaseUrl>,
+
+    /// The From of every message.
+    #[arg(
+        long,
+        env = "EMAIL_FROM",
+        default_value = "leadscore <leadscore@localhost>",
+        global = true
+    )]
+    pub email_from: String,
+
+    /// The address users reach the app at, for links in messages
+    /// (default: http:// and LEADSCORE_BIND).
+    #[arg(long, env = "PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// The local hour (0-23, in each user's time zone) the daily digest goes out.
+    #[arg(long, env = "DIGEST_HOUR", default_value_t = 8, global = true)]
+    pub digest_hour: u8,
+
     /// Bearer token that `GET /metrics` requires on the main address.
     /// Unset (and no ADMIN_BIND): /metrics is not served.
     #[arg(long, env = "METRICS_TOKEN", global = true, hide_env_values = true)]
@@ -201,6 +224,10 @@ impl Settings {
             trust_forwarded_for: false,
             metrics_token: None,
             admin_bind: None,
+            smtp_url: None,
+            email_from: "leadscore <leadscore@localhost>".into(),
+            public_url: None,
+            digest_hour: 8,
             log_format: LogFormat::Pretty,
             score_sweep_interval_secs: 300,
             score_hot_threshold: 70,

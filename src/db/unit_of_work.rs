@@ -16,16 +16,29 @@ pub struct UnitOfWork {
     dialect: Dialect,
     bus: Bus,
     events: Mutex<Vec<Event>>,
+    /// Whether notifications written here may also be mailed (SMTP_URL set).
+    mails: bool,
 }
 
 impl UnitOfWork {
-    pub async fn begin(db: &DatabaseConnection, dialect: Dialect, bus: Bus) -> Result<Self, DbErr> {
+    pub async fn begin(
+        db: &DatabaseConnection,
+        dialect: Dialect,
+        bus: Bus,
+        mails: bool,
+    ) -> Result<Self, DbErr> {
         Ok(Self {
             txn: dialect.begin(db).await?,
             dialect,
             bus,
             events: Mutex::default(),
+            mails,
         })
+    }
+
+    /// Whether email is configured, so notifications go to the outbox too.
+    pub fn mails(&self) -> bool {
+        self.mails
     }
 
     /// The transaction, for statements.

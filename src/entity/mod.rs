@@ -2,6 +2,7 @@
 pub mod api_key;
 pub mod assignment;
 pub mod audit_log;
+pub mod email_outbox;
 pub mod engagement_event;
 pub mod inventory_item;
 pub mod lead;
@@ -16,6 +17,7 @@ pub mod lead_note;
 pub mod lead_score;
 pub mod lead_status_change;
 pub mod notification;
+pub mod notification_preference;
 pub mod refresh_token;
 pub mod rescore_job;
 pub mod scoring_model;

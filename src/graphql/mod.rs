@@ -10,6 +10,7 @@ pub mod audit;
 pub mod bulk_jobs;
 pub mod context;
 pub mod cursor;
+pub mod email;
 pub mod engagement;
 pub mod imports;
 pub mod inventory;
@@ -41,6 +42,7 @@ pub struct Query(
     bulk_jobs::BulkJobQuery,
     scoring_models::ScoringModelQuery,
     notifications::NotificationQuery,
+    email::EmailQuery,
     reports::ReportQuery,
 );
 
@@ -57,6 +59,7 @@ pub struct Mutation(
     bulk_jobs::BulkJobMutation,
     scoring_models::ScoringModelMutation,
     notifications::NotificationMutation,
+    email::EmailMutation,
 );
 
 #[derive(MergedSubscription, Default)]

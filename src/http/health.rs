@@ -222,6 +222,16 @@ fn urgency(
             "unknown while the database is down".into(),
         ),
     });
+    if let Some(jobs) = figures.jobs.filter(|j| j.email_dead > 0) {
+        lines.push(line(
+            "email",
+            "medium",
+            format!(
+                "{} messages dead-lettered (the mail server refused them); {} waiting",
+                jobs.email_dead, jobs.email_pending
+            ),
+        ));
+    }
     lines
 }
 
@@ -290,6 +300,15 @@ pub async fn health(State(state): State<AppState>) -> Response {
         "jobs": figures.jobs,
         "sweepIntervalSecs": state.core.scoring().sweep_interval.map(|d| d.as_secs()),
         "throttledSignIns": metrics.throttled_total(),
+        "email": match state.core.email() {
+            Some(mailer) => json!({
+                "enabled": true,
+                "server": mailer.target,
+                "pending": figures.jobs.map(|j| j.email_pending),
+                "dead": figures.jobs.map(|j| j.email_dead),
+            }),
+            None => json!({ "enabled": false, "why": "SMTP_URL is not set" }),
+        },
         "urgency": urgency(state.core.scoring().sweep_interval, &figures, problem.as_ref(), rates),
         "history": state.core.ops().history().samples(),
     });

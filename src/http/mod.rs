@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod principal;
 pub mod reply;
 pub mod serve;
+pub mod unsubscribe;
 pub mod websocket;
 
 #[derive(Clone)]
@@ -80,6 +81,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(dashboard::page))
         .route("/health/{name}", get(dashboard::asset))
         .route("/metrics", get(metrics::guarded))
+        .route(
+            "/email/unsubscribe",
+            get(unsubscribe::confirm).post(unsubscribe::apply),
+        )
         .route("/livez", get(health::livez))
         .route("/readyz", get(health::readyz))
         .layer(middleware::from_fn_with_state(

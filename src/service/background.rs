@@ -1,11 +1,12 @@
 //! How the background jobs stand, for the health page and metrics: counts
 //! and progress only, no ids (anyone who can reach /health sees them).
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 
 use crate::{
     core::Core,
     entity::{
+        email_outbox::{self, EmailStatus},
         lead_bulk_job,
         lead_import::{self, ImportStatus},
         rescore_job::{self, JobStatus},
@@ -26,9 +27,12 @@ pub struct JobFigures {
     pub import_rows_total: u64,
     /// Bulk edits queued or running.
     pub bulk_jobs: u64,
+    /// Messages waiting in the email outbox, and those dead-lettered.
+    pub email_pending: u64,
+    pub email_dead: u64,
 }
 
-/// Three small aggregate reads over the unfinished jobs.
+/// Small reads over the unfinished jobs and the outbox.
 pub async fn unfinished(core: &Core) -> AppResult<JobFigures> {
     let db = core.reads();
     let rescore: Vec<(i64, i64)> = rescore_job::Entity::find()
@@ -54,6 +58,13 @@ pub async fn unfinished(core: &Core) -> AppResult<JobFigures> {
         .into_tuple()
         .all(db)
         .await?;
+    let outbox = |status| {
+        email_outbox::Entity::find()
+            .filter(email_outbox::Column::Status.eq(status))
+            .count(db)
+    };
+    let email_pending = outbox(EmailStatus::Pending).await?;
+    let email_dead = outbox(EmailStatus::Dead).await?;
     let sum = |rows: &[(i64, i64)], pick: fn(&(i64, i64)) -> i64| {
         rows.iter().map(|r| pick(r).max(0) as u64).sum::<u64>()
     };
@@ -65,5 +76,7 @@ pub async fn unfinished(core: &Core) -> AppResult<JobFigures> {
         import_rows_done: sum(&imports, |r| r.0),
         import_rows_total: sum(&imports, |r| r.1),
         bulk_jobs: bulk.len() as u64,
+        email_pending,
+        email_dead,
     })
 }

@@ -17,6 +17,7 @@ pub mod backdate;
 pub mod background;
 pub mod bulk_jobs;
 pub mod crm;
+pub mod email;
 pub mod imports;
 pub mod leads;
 pub mod lease;

@@ -96,6 +96,7 @@ pub async fn insert_user<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         last_login_at: Set(None),
+        time_zone: Set("UTC".into()),
     };
     model.insert(conn).await.map_err(email_taken)
 }

@@ -29,8 +29,8 @@ pub const REDACTED: &str = "You no longer have access to this lead.";
 /// At most this many ids per `markNotificationsRead`.
 pub const MAX_MARK: usize = 500;
 
-/// Blanks what `actor` may no longer see.
-async fn redact<C: ConnectionTrait>(
+/// Blanks what `actor` may no longer see (the bell, and the digest).
+pub async fn redact<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
     mut items: Vec<notification::Model>,

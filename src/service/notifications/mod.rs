@@ -4,5 +4,5 @@ pub mod bell;
 pub mod live;
 pub mod notice;
 
-pub use bell::{mark_all_read, mark_read, unread_count, MAX_MARK, REDACTED};
+pub use bell::{mark_all_read, mark_read, redact, unread_count, MAX_MARK, REDACTED};
 pub use notice::{lead_label, push, Notice};

@@ -1,6 +1,8 @@
 //! Writing notifications: in the transaction of the change that causes
 //! them (so a crash after commit loses none), announced when it commits.
 //! People are not notified of their own actions (callers leave them out).
+//! Those their recipients want mailed at once go to the email outbox in the
+//! same transaction.
 use chrono::Utc;
 use sea_orm::{EntityTrait, Set};
 use uuid::Uuid;
@@ -13,6 +15,7 @@ use crate::{
     },
     error::AppResult,
     events::Event,
+    service::email::outbox::{self, Written},
 };
 
 /// A notification to write.
@@ -40,10 +43,19 @@ pub async fn push(uow: &UnitOfWork, notices: Vec<Notice>) -> AppResult<()> {
         return Ok(());
     }
     let now = Utc::now();
+    let mut mails = Vec::with_capacity(notices.len());
     let rows: Vec<notification::ActiveModel> = notices
         .into_iter()
         .map(|n| {
             let id = Uuid::now_v7();
+            mails.push(Written {
+                notification_id: id,
+                user_id: n.user_id,
+                kind: n.kind,
+                title: n.title.chars().take(200).collect(),
+                body: n.body.clone(),
+                lead_id: n.lead_id,
+            });
             uow.publish(Event::Notification {
                 id,
                 user_id: n.user_id,
@@ -64,5 +76,5 @@ pub async fn push(uow: &UnitOfWork, notices: Vec<Notice>) -> AppResult<()> {
     notification::Entity::insert_many(rows)
         .exec_without_returning(uow.conn())
         .await?;
-    Ok(())
+    outbox::enqueue(uow, mails).await
 }

@@ -1,0 +1,199 @@
+//! The daily digest: at the configured local hour in each user's time
+//! zone, the notifications they get by digest that are still unread since
+//! the last one, and the top 5 of their call list with its reasons. The
+//! outbox's unique key (`digest:<user>:<local date>`) makes it one per user
+//! per local day, whatever number of replicas or restarts.
+use std::collections::HashSet;
+
+use chrono::{DateTime, Timelike, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::outbox::{self, DIGEST, KINDS};
+use crate::{
+    auth::Actor,
+    core::Core,
+    entity::{
+        email_outbox::{self, EmailStatus},
+        notification,
+        notification_preference::Delivery,
+        user,
+    },
+    error::AppResult,
+    service::{notifications, scores},
+    smtp::{escape_html as escape, Mailer},
+};
+
+/// At most this many notifications are listed (the rest are counted).
+const LISTED: u64 = 50;
+
+/// Writes the digests due at `now`; how many.
+pub async fn run_due(core: &Core, mailer: &Mailer, now: DateTime<Utc>) -> AppResult<usize> {
+    let users = user::Entity::find()
+        .filter(user::Column::IsActive.eq(true))
+        .all(core.reads())
+        .await?;
+    let due: Vec<(user::Model, String)> = users
+        .into_iter()
+        .filter_map(|user| {
+            let zone: Tz = user.time_zone.parse().unwrap_or(Tz::UTC);
+            let local = now.with_timezone(&zone);
+            (local.hour() >= u32::from(mailer.digest_hour)).then(|| {
+                let key = format!("digest:{}:{}", user.id, local.date_naive());
+                (user, key)
+            })
+        })
+        .collect();
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let written: HashSet<String> = email_outbox::Entity::find()
+        .select_only()
+        .column(email_outbox::Column::DedupeKey)
+        .filter(email_outbox::Column::DedupeKey.is_in(due.iter().map(|(_, key)| key.clone())))
+        .into_tuple::<String>()
+        .all(core.reads())
+        .await?
+        .into_iter()
+        .collect();
+    let mut count = 0;
+    for (user, key) in due {
+        if !written.contains(&key) && write(core, mailer, &user, key, now).await? {
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+async fn write(
+    core: &Core,
+    mailer: &Mailer,
+    user: &user::Model,
+    key: String,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let db = core.reads();
+    let since = email_outbox::Entity::find()
+        .select_only()
+        .column(email_outbox::Column::CreatedAt)
+        .filter(email_outbox::Column::UserId.eq(user.id))
+        .filter(email_outbox::Column::Kind.eq(DIGEST))
+        .order_by_desc(email_outbox::Column::CreatedAt)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await?;
+    let chosen = outbox::deliveries(db, &HashSet::from([user.id])).await?;
+    let digest_kinds: Vec<_> = KINDS
+        .into_iter()
+        .filter(|kind| {
+            chosen
+                .get(&(user.id, *kind))
+                .copied()
+                .unwrap_or(Delivery::default_for(*kind))
+                == Delivery::DailyDigest
+        })
+        .collect();
+    let notes = if digest_kinds.is_empty() {
+        Vec::new()
+    } else {
+        let mut unread = notification::Entity::find()
+            .filter(notification::Column::UserId.eq(user.id))
+            .filter(notification::Column::ReadAt.is_null());
+        // The first digest lists everything still unread.
+        if let Some(since) = since {
+            unread = unread.filter(notification::Column::CreatedAt.gt(since));
+        }
+        unread
+            .filter(notification::Column::Kind.is_in(digest_kinds))
+            .order_by_desc(notification::Column::Id)
+            .limit(LISTED)
+            .all(db)
+            .await?
+    };
+    let actor = Actor::from_user(user, None);
+    // The bell's rule: a lead out of sight loses its body and link.
+    let notes = notifications::redact(db, &actor, notes).await?;
+    let top = scores::prioritized(core, &actor, 5, None).await?;
+    if notes.is_empty() && top.is_empty() {
+        return Ok(false);
+    }
+    let local_date = key.rsplit(':').next().unwrap_or_default().to_string();
+    let subject = format!(
+        "Your leadscore digest for {local_date}: {} update{}",
+        notes.len(),
+        if notes.len() == 1 { "" } else { "s" }
+    );
+    let lead_link = |id: Uuid| format!("{}/leads/{id}", mailer.public_url);
+    let mut text = format!("Good morning {},\n\n", user.full_name);
+    let mut html = format!("<p>Good morning {},</p>", escape(&user.full_name));
+    if !notes.is_empty() {
+        text.push_str("Since your last digest:\n");
+        html.push_str("<h2>Since your last digest</h2><ul>");
+        for note in &notes {
+            text.push_str(&format!("- {}: {}\n", note.title, note.body));
+            html.push_str(&format!(
+                "<li><b>{}</b>: {}",
+                escape(&note.title),
+                escape(&note.body)
+            ));
+            if let Some(id) = note.lead_id {
+                text.push_str(&format!("  {}\n", lead_link(id)));
+                html.push_str(&format!(" <a href=\"{}\">open</a>", escape(&lead_link(id))));
+            }
+            html.push_str("</li>");
+        }
+        html.push_str("</ul>");
+    }
+    if !top.is_empty() {
+        text.push_str("\nCall next:\n");
+        html.push_str("<h2>Call next</h2><ol>");
+        for (rank, item) in top.iter().enumerate() {
+            let name = format!("{} {}", item.lead.first_name, item.lead.last_name);
+            let why = item.reasons.join("; ");
+            text.push_str(&format!(
+                "{}. {name} (score {}): {why}\n   {}\n",
+                rank + 1,
+                item.score.total,
+                lead_link(item.lead.id)
+            ));
+            html.push_str(&format!(
+                "<li><a href=\"{}\">{}</a> (score {}): {}</li>",
+                escape(&lead_link(item.lead.id)),
+                escape(&name),
+                item.score.total,
+                escape(&why)
+            ));
+        }
+        html.push_str("</ol>");
+    }
+    let row = email_outbox::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user.id),
+        kind: Set(DIGEST.into()),
+        dedupe_key: Set(key),
+        lead_id: Set(None),
+        subject: Set(subject),
+        text_body: Set(text),
+        html_body: Set(html),
+        status: Set(EmailStatus::Pending),
+        attempts: Set(0),
+        // Due at once (`now` is later than the clock only in tests).
+        next_attempt_at: Set(now.min(Utc::now())),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        sent_at: Set(None),
+    };
+    let inserted = email_outbox::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(email_outbox::Column::DedupeKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(core.db())
+        .await?;
+    Ok(inserted > 0)
+}
