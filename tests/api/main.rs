@@ -9,6 +9,7 @@ mod cli;
 mod control_characters;
 mod database_url;
 mod demo;
+mod email;
 mod embedded_database;
 mod engagement;
 mod exports;
