@@ -8,17 +8,18 @@ use std::collections::HashSet;
 use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::OnConflict, ColumnTrait, EntityTrait, Iterable, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
-use super::outbox::{self, DIGEST, KINDS};
+use super::outbox::{self, DIGEST};
 use crate::{
     auth::Actor,
     core::Core,
     entity::{
         email_outbox::{self, EmailStatus},
-        notification,
+        notification::{self, NotificationKind},
         notification_preference::Delivery,
         user,
     },
@@ -86,8 +87,7 @@ async fn write(
         .one(db)
         .await?;
     let chosen = outbox::deliveries(db, &HashSet::from([user.id])).await?;
-    let digest_kinds: Vec<_> = KINDS
-        .into_iter()
+    let digest_kinds: Vec<_> = NotificationKind::iter()
         .filter(|kind| {
             chosen
                 .get(&(user.id, *kind))

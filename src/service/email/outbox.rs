@@ -2,7 +2,9 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    sea_query::OnConflict, ActiveEnum, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -15,15 +17,6 @@ use crate::{
     },
     error::AppResult,
 };
-
-/// Every notification kind, in the order preferences list them.
-pub const KINDS: [NotificationKind; 5] = [
-    NotificationKind::LeadAssigned,
-    NotificationKind::LeadTransferred,
-    NotificationKind::AssignmentCompleted,
-    NotificationKind::LeadBecameHot,
-    NotificationKind::NoteAdded,
-];
 
 /// The outbox kind of a daily digest.
 pub const DIGEST: &str = "DIGEST";
@@ -85,7 +78,7 @@ pub async fn enqueue(uow: &UnitOfWork, written: Vec<Written>) -> AppResult<()> {
         .map(|w| email_outbox::ActiveModel {
             id: Set(Uuid::now_v7()),
             user_id: Set(w.user_id),
-            kind: Set(kind_name(w.kind).into()),
+            kind: Set(kind_name(w.kind)),
             dedupe_key: Set(format!("notification:{}", w.notification_id)),
             lead_id: Set(w.lead_id),
             subject: Set(w.title),
@@ -114,18 +107,12 @@ pub async fn enqueue(uow: &UnitOfWork, written: Vec<Written>) -> AppResult<()> {
     Ok(())
 }
 
-/// The kind as stored and as GraphQL names it.
-pub fn kind_name(kind: NotificationKind) -> &'static str {
-    match kind {
-        NotificationKind::LeadAssigned => "LEAD_ASSIGNED",
-        NotificationKind::LeadTransferred => "LEAD_TRANSFERRED",
-        NotificationKind::AssignmentCompleted => "ASSIGNMENT_COMPLETED",
-        NotificationKind::LeadBecameHot => "LEAD_BECAME_HOT",
-        NotificationKind::NoteAdded => "NOTE_ADDED",
-    }
+/// The kind as stored and as GraphQL names it (its database value).
+pub fn kind_name(kind: NotificationKind) -> String {
+    kind.to_value()
 }
 
 /// The kind a stored name stands for.
 pub fn kind_of(name: &str) -> Option<NotificationKind> {
-    KINDS.into_iter().find(|kind| kind_name(*kind) == name)
+    NotificationKind::try_from_value(&name.to_string()).ok()
 }

@@ -1,9 +1,9 @@
 //! Each user's choice, per notification kind, of how it is mailed; and the
 //! unsubscribe link, which turns one kind off without a sign-in.
-use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, Iterable, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::outbox::{self, DIGEST, KINDS};
+use super::outbox::{self, DIGEST};
 use crate::{
     auth::Actor,
     core::Core,
@@ -21,8 +21,7 @@ async fn of(core: &Core, user_id: Uuid) -> AppResult<Vec<(NotificationKind, Deli
         .filter(notification_preference::Column::UserId.eq(user_id))
         .all(core.reads())
         .await?;
-    Ok(KINDS
-        .into_iter()
+    Ok(NotificationKind::iter()
         .map(|kind| {
             let delivery = chosen
                 .iter()
