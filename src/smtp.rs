@@ -6,11 +6,15 @@ use std::time::Duration;
 
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
-    transport::smtp::Error as SmtpError,
+    transport::smtp::{Error as SmtpError, PoolConfig},
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 
 use crate::config::Settings;
+
+/// Connections kept open to the mail server, and so messages sent at once:
+/// the pool closes a connection it has no room for after one message.
+pub const CONNECTIONS: usize = 16;
 
 /// The mail settings of one instance.
 pub struct Mailer {
@@ -60,6 +64,7 @@ impl Mailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
             .map_err(|err| format!("SMTP_URL ({target}) is not usable: {err}"))?
             .timeout(Some(Duration::from_secs(20)))
+            .pool_config(PoolConfig::new().max_size(CONNECTIONS as u32))
             .build();
         let from: Mailbox = settings.email_from.parse().map_err(|err| {
             format!(
@@ -81,6 +86,13 @@ impl Mailer {
             digest_hour: settings.digest_hour,
             target,
         }))
+    }
+
+    /// Whether the server answers (a pooled connection's NOOP, or a new
+    /// connection's greeting): how the worker learns that an unreachable
+    /// server is back without spending a message's attempt on it.
+    pub async fn reachable(&self) -> bool {
+        matches!(self.transport.test_connection().await, Ok(true))
     }
 
     /// Sends one message (text and HTML parts).

@@ -194,6 +194,9 @@ pub struct Bus {
     dispatched: Arc<AtomicU64>,
     access: Arc<AtomicU64>,
     figures: Arc<Figures>,
+    /// Poked by every notification dispatched here, so the email worker
+    /// starts at once instead of at its next poll.
+    notified: Arc<Notify>,
     /// Tells this instance's pings from other replicas'.
     instance: Uuid,
 }
@@ -205,6 +208,7 @@ impl Default for Bus {
             dispatched: Arc::default(),
             access: Arc::default(),
             figures: Arc::default(),
+            notified: Arc::default(),
             instance: Uuid::now_v7(),
         }
     }
@@ -256,8 +260,10 @@ impl Bus {
     /// Hands `event` to its topic's subscribers, dropping those that are
     /// gone or full.
     pub fn dispatch(&self, event: Event) {
-        if matches!(event, Event::AccessChanged { .. }) {
-            self.access_changed();
+        match event {
+            Event::AccessChanged { .. } => self.access_changed(),
+            Event::Notification { .. } => self.notified.notify_one(),
+            _ => {}
         }
         let topic = topic(&event);
         let delivery = Delivery {
@@ -272,6 +278,12 @@ impl Bus {
         if outlets.is_empty() {
             topics.remove(&topic);
         }
+    }
+
+    /// Waits for a notification to be dispatched (one that came while
+    /// nobody waited is kept, so none slips between two waits).
+    pub async fn notification_dispatched(&self) {
+        self.notified.notified().await;
     }
 
     /// Tells every subscriber that events may have been missed.

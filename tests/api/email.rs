@@ -246,6 +246,67 @@ async fn a_transient_failure_is_retried_and_a_lead_out_of_sight_is_not_named() {
 
 #[tokio::test]
 #[cfg_attr(not(smtp_sink), ignore = "needs python3-aiosmtpd (SMTP_SINK)")]
+async fn while_the_server_is_unreachable_queued_mail_waits_unspent_and_goes_when_it_returns() {
+    let mut sink = Sink::start().await;
+    let app = app_mailing_to(&sink).await;
+    let (manager, rep, first) = team(&app, "rep@example.com").await;
+    sink.pause();
+
+    app.assign(&manager.access, &first, &rep.user_id).await;
+    let started = std::time::Instant::now();
+    while outbox(&app).await.first().is_none_or(|r| r.attempts != 1) {
+        assert!(started.elapsed() < Duration::from_secs(15));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut later = Vec::new();
+    for name in ["Dana", "Eli"] {
+        let lead = app
+            .create_lead(
+                &manager.access,
+                json!({ "firstName": name, "lastName": "Wait" }),
+            )
+            .await;
+        app.assign(&manager.access, &lead, &rep.user_id).await;
+        later.push(lead);
+    }
+    // Several probes of the unreachable server go by.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let waiting = outbox(&app).await;
+    assert_eq!(waiting.len(), 3, "{waiting:?}");
+    for row in waiting.iter().filter(|r| r.attempts == 0) {
+        assert_eq!(row.status, EmailStatus::Pending);
+    }
+    assert_eq!(
+        waiting.iter().filter(|r| r.attempts == 0).count(),
+        2,
+        "mail written while the server was down spent no attempt: {waiting:?}"
+    );
+
+    sink.resume().await;
+    let messages = sink.until(2, Duration::from_secs(15)).await;
+    for lead in &later {
+        assert!(
+            messages
+                .iter()
+                .any(|m| text(m).contains(&format!("/leads/{lead}"))),
+            "{messages:?}"
+        );
+    }
+    let rows = outbox(&app).await;
+    let failed = rows
+        .iter()
+        .find(|r| r.lead_id.map(|l| l.to_string()) == Some(first.clone()));
+    let failed = failed.expect("the first row");
+    assert_eq!(
+        failed.status,
+        EmailStatus::Pending,
+        "its retry is a minute away"
+    );
+    assert_eq!(failed.attempts, 1);
+}
+
+#[tokio::test]
+#[cfg_attr(not(smtp_sink), ignore = "needs python3-aiosmtpd (SMTP_SINK)")]
 async fn a_permanent_refusal_is_dead_lettered_after_one_attempt() {
     let sink = Sink::start().await;
     let app = app_mailing_to(&sink).await;

@@ -1,6 +1,7 @@
 //! Sends what the outbox holds. Due rows are claimed for two minutes
 //! (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas share the work;
-//! SQLite has one writer), then sent one by one; the outcome is recorded.
+//! SQLite has one writer), then sent over the pooled connections; each
+//! outcome is recorded.
 //! A crash between the server's accept and the record leaves the claim to
 //! expire and the message is sent again with the same Message-ID.
 //!
@@ -34,14 +35,15 @@ use crate::{
     },
     error::AppResult,
     service::{leads::visibility::find_visible, notifications::REDACTED},
-    smtp::{escape_html as escape, Mailer, Outgoing, SendError},
+    smtp::{escape_html as escape, Mailer, Outgoing, SendError, CONNECTIONS},
 };
 
 /// Rows one pass claims.
 const BATCH: u64 = 64;
 /// How long a claim holds before another worker may take the row.
 const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
-/// Pause between passes that found nothing to send.
+/// Longest pause between passes that found nothing to send; a notification
+/// ends it sooner.
 const IDLE: Duration = Duration::from_millis(500);
 
 /// How often the digest checks whose local hour has come.
@@ -76,45 +78,77 @@ pub async fn start(core: &Core) {
     core.tasks()
         .spawn("email worker", move |mut stop| async move {
             loop {
-                let sent = match pass(&worker, &mailer).await {
-                    Ok(sent) => sent,
+                let wait = match pass(&worker, &mailer).await {
+                    Ok(Pass::Sent(0)) => Wait::Notification,
+                    Ok(Pass::Sent(_)) => Wait::None,
+                    Ok(Pass::Unreachable) => Wait::Server,
                     Err(err) => {
                         err.log();
-                        0
+                        Wait::Notification
                     }
                 };
                 if *stop.borrow() {
                     return;
                 }
-                if sent == 0 {
-                    tokio::select! {
-                        () = tokio::time::sleep(IDLE) => {}
-                        _ = stop.wait_for(|s| *s) => return,
-                    }
+                tokio::select! {
+                    () = wait.until(&worker, &mailer) => {}
+                    _ = stop.wait_for(|s| *s) => return,
                 }
             }
         })
         .await;
 }
 
-/// Messages sent at once (over the transport's pooled connections).
-const AT_ONCE: usize = 16;
-/// After the mail server could not be reached, the worker waits this long
-/// before the next pass (which tries one message before the rest).
-const SERVER_DOWN_PAUSE: Duration = Duration::from_secs(2);
+/// How one pass went.
+pub enum Pass {
+    /// This many rows were sent or settled.
+    Sent(usize),
+    /// The server could not be reached; what was left was given back.
+    Unreachable,
+}
 
-/// Claims due rows and sends them; how many it sent or settled. When the
-/// server cannot be reached, the rest of the pass is given back untouched:
-/// one unreachable server must not spend every queued message's attempt.
-pub async fn pass(core: &Core, mailer: &Mailer) -> AppResult<usize> {
+/// What the worker waits for before its next pass.
+enum Wait {
+    None,
+    /// A notification dispatched on this instance (on PostgreSQL, from any
+    /// replica), or the poll that finds retries and other replicas' leftovers.
+    Notification,
+    /// The mail server answering again, asked without spending a message.
+    Server,
+}
+
+impl Wait {
+    async fn until(&self, core: &Core, mailer: &Mailer) {
+        match self {
+            Wait::None => {}
+            Wait::Notification => {
+                let _ = tokio::time::timeout(IDLE, core.bus().notification_dispatched()).await;
+            }
+            Wait::Server => loop {
+                tokio::time::sleep(PROBE_EVERY).await;
+                if mailer.reachable().await {
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// How often an unreachable mail server is asked whether it is back.
+const PROBE_EVERY: Duration = Duration::from_millis(500);
+
+/// Claims due rows and sends them, [`CONNECTIONS`] at once. When the server
+/// cannot be reached, the rest of the pass is given back untouched: one
+/// unreachable server must not spend every queued message's attempt.
+pub async fn pass(core: &Core, mailer: &Mailer) -> AppResult<Pass> {
     if core.ops().breaker().check().is_err() {
-        return Ok(0);
+        return Ok(Pass::Sent(0));
     }
     let claimed = claim(core).await?;
     let down = AtomicBool::new(false);
     let outcomes: Vec<AppResult<bool>> = futures_util::stream::iter(claimed)
         .map(|row| deliver(core, mailer, row, &down))
-        .buffer_unordered(AT_ONCE)
+        .buffer_unordered(CONNECTIONS)
         .collect()
         .await;
     let mut handled = 0;
@@ -122,9 +156,9 @@ pub async fn pass(core: &Core, mailer: &Mailer) -> AppResult<usize> {
         handled += usize::from(outcome?);
     }
     if down.load(Ordering::Relaxed) {
-        tokio::time::sleep(SERVER_DOWN_PAUSE).await;
+        return Ok(Pass::Unreachable);
     }
-    Ok(handled)
+    Ok(Pass::Sent(handled))
 }
 
 async fn claim(core: &Core) -> AppResult<Vec<email_outbox::Model>> {
