@@ -9,7 +9,7 @@ use leadscore::entity::{
     email_outbox::{self, EmailStatus},
     user::Role,
 };
-use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -303,6 +303,59 @@ async fn while_the_server_is_unreachable_queued_mail_waits_unspent_and_goes_when
         "its retry is a minute away"
     );
     assert_eq!(failed.attempts, 1);
+}
+
+#[tokio::test]
+#[cfg_attr(not(smtp_sink), ignore = "needs python3-aiosmtpd (SMTP_SINK)")]
+async fn instant_mail_goes_ahead_of_a_backlog_of_digests() {
+    let sink = Sink::start().await;
+    let app = app_mailing_to(&sink).await;
+    let rep = app.create_user("rep@example.com", Role::SalesRep).await;
+    let rep = Uuid::parse_str(&rep).unwrap();
+    let row = |kind: &str, subject: String, due: chrono::DateTime<Utc>| email_outbox::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(rep),
+        kind: Set(kind.into()),
+        dedupe_key: Set(Uuid::now_v7().to_string()),
+        lead_id: Set(None),
+        subject: Set(subject.clone()),
+        text_body: Set(subject.clone()),
+        html_body: Set(format!("<p>{subject}</p>")),
+        status: Set(EmailStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(due),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(due),
+        sent_at: Set(None),
+    };
+    // A digest hour's burst, due before the instant message, written at once.
+    let earlier = Utc::now() - chrono::Duration::minutes(1);
+    let mut rows: Vec<_> = (0..100)
+        .map(|i| row("DIGEST", format!("Digest {i}"), earlier))
+        .collect();
+    rows.push(row("LEAD_ASSIGNED", "Instant news".into(), Utc::now()));
+    email_outbox::Entity::insert_many(rows)
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    sink.until(101, Duration::from_secs(30)).await;
+    let received = sink.received();
+    let instant = received
+        .iter()
+        .find(|(m, _)| header(m, "Subject").is_some_and(|s| s.contains("Instant news")))
+        .map(|(_, at)| *at)
+        .expect("the instant message");
+    let digests_after = received
+        .iter()
+        .filter(|(m, at)| {
+            header(m, "Subject").is_some_and(|s| s.contains("Digest")) && *at > instant
+        })
+        .count();
+    // One pass takes 64 rows, the instant one first: the digests of the
+    // next pass at least arrive after it.
+    assert!(digests_after >= 30, "only {digests_after} digests after");
 }
 
 #[tokio::test]

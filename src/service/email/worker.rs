@@ -18,8 +18,8 @@ use futures_util::StreamExt;
 use lettre::message::Mailbox;
 use sea_orm::{
     sea_query::{Expr, LockBehavior, LockType},
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -172,6 +172,9 @@ async fn claim(core: &Core) -> AppResult<Vec<email_outbox::Model>> {
                 .add(email_outbox::Column::LockedUntil.is_null())
                 .add(email_outbox::Column::LockedUntil.lt(now)),
         )
+        // Instant mail first: a digest hour's burst must not hold up news
+        // of a lead that just became hot.
+        .order_by(email_outbox::Column::Kind.eq(outbox::DIGEST), Order::Asc)
         .order_by_asc(email_outbox::Column::NextAttemptAt)
         .limit(BATCH)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
