@@ -11,5 +11,6 @@ pub mod listener;
 pub mod ports;
 pub mod shared;
 pub mod streams;
+mod subscriber;
 
 pub use bus::{Bus, Delivery, Event, Missed, Subscriber, PER_SUBSCRIBER};
