@@ -2,7 +2,8 @@
 //! between the server and the database: requests fail fast with
 //! DATABASE_UNAVAILABLE and a retry hint, readiness turns 503 within a
 //! second, the server recovers within five seconds of the database, no
-//! acknowledged write is lost and a subscriber hears everything.
+//! acknowledged write is lost and a subscriber hears everything. A new
+//! subscription is refused as fast as a request.
 use std::time::{Duration, Instant};
 
 use leadscore::entity::user::Role;
@@ -100,6 +101,8 @@ async fn a_database_outage_fails_requests_fast_and_loses_nothing() {
     )
     .await;
     crate::helpers::until_subscribed(&app.core, 1).await;
+    // Signed in before the outage; subscribes during it.
+    let mut late = Live::connect(app.port, &rep.access).await;
 
     let mut acknowledged = Vec::new();
     let before = app
@@ -135,6 +138,17 @@ async fn a_database_outage_fails_requests_fast_and_loses_nothing() {
         assert_fast_refusal(&read, took, "a read");
         let (write, took) = timed(&app, LEAD, json!({ "n": "During" }), &manager.access).await;
         assert_fast_refusal(&write, took, "a write");
+        let started = Instant::now();
+        late.subscribe(
+            &format!("during{fault:?}"),
+            "subscription { unreadNotificationCountChanged }",
+            json!({}),
+        )
+        .await;
+        let refused = late.next().await;
+        assert_eq!(refused["type"], "error", "{refused}");
+        let refused = json!({ "errors": refused["payload"] });
+        assert_fast_refusal(&refused, started.elapsed(), "a new subscription");
         let started = Instant::now();
         let export = app
             .client

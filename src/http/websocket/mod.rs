@@ -13,8 +13,9 @@
 //! whether or not the client reads. A client that lets its queue fill, or
 //! whose socket accepts nothing for [`socket::WRITE_TIMEOUT`], is dropped as
 //! a slow consumer (close code 1008). Every `subscribe` passes the same
-//! admission as HTTP before async-graphql sees it, and the server's
-//! shutdown closes the connection with 1001.
+//! admission as HTTP before async-graphql sees it (and, like HTTP, is
+//! refused with DATABASE_UNAVAILABLE while the circuit is open), and the
+//! server's shutdown closes the connection with 1001.
 mod protocol;
 mod socket;
 
@@ -43,10 +44,13 @@ use serde_json::Value;
 use tokio::sync::OwnedSemaphorePermit;
 
 pub use protocol::MAX_SUBSCRIPTIONS;
-use protocol::{admit, close, closing, note_outgoing, refused, slow_consumer, Admit, Connection};
+use protocol::{
+    admit, close, closing, note_outgoing, refused, slow_consumer, unable, Admit, Connection,
+};
 use socket::{ClientSocket, Inbox, Incoming};
 
 use super::{
+    graphql::database_down,
     principal,
     serve::{stopped, ConnectionSlot},
     AppState,
@@ -174,6 +178,16 @@ async fn serve(
                         if let Err(refusal) = state.gate.admit(&request).await {
                             conn.forget(&id);
                             if !socket.queue(refused(protocol, &id, refusal)) {
+                                break Some(slow_consumer());
+                            }
+                            continue;
+                        }
+                        // As over HTTP: with the circuit open, a new
+                        // subscription is refused at once, not left to
+                        // wait out the pool for its first read.
+                        if let Err(wait) = state.core.ops().breaker().check() {
+                            conn.forget(&id);
+                            if !socket.queue(unable(protocol, &id, database_down(wait))) {
                                 break Some(slow_consumer());
                             }
                             continue;

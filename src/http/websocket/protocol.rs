@@ -59,10 +59,22 @@ pub fn ping(protocol: WebSocketProtocols) -> Message {
 
 /// The protocol's error message for a subscription the gate refused.
 pub fn refused(protocol: WebSocketProtocols, id: &str, refusal: Refusal) -> Message {
-    let mut errors = match refusal {
-        Refusal::Invalid(errors) => errors,
-        other => vec![reply::server_error(refusal_error(other))],
-    };
+    match refusal {
+        Refusal::Invalid(errors) => failed(protocol, id, errors),
+        other => unable(protocol, id, refusal_error(other)),
+    }
+}
+
+/// The protocol's error message for a subscription that cannot start now.
+pub fn unable(protocol: WebSocketProtocols, id: &str, error: AppError) -> Message {
+    failed(protocol, id, vec![reply::server_error(error)])
+}
+
+fn failed(
+    protocol: WebSocketProtocols,
+    id: &str,
+    mut errors: Vec<async_graphql::ServerError>,
+) -> Message {
     reply::tidy(&mut errors);
     let payload = match protocol {
         WebSocketProtocols::GraphQLWS => json!(errors),
