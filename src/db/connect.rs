@@ -5,7 +5,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use serde::Serialize;
 
 use super::{
-    diagnose::{check_reachable, classify, parse_target, Diagnosis, Target},
+    diagnose::{check_reachable, classify::classify, parse_target, Diagnosis, Target},
     dialect::Dialect,
 };
 use crate::config::Settings;

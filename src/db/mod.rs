@@ -9,6 +9,6 @@ pub mod watchdog;
 pub use connect::{
     connect, connect_readers, for_migrations, max_connections, pool_figures, PoolFigures,
 };
-pub use diagnose::{diagnose_runtime, Diagnosis, FailureClass};
+pub use diagnose::{classify::diagnose_runtime, Diagnosis, FailureClass};
 pub use dialect::Dialect;
 pub use unit_of_work::UnitOfWork;

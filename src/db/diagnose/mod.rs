@@ -7,11 +7,12 @@
 //! cause and the fix.
 use std::{fmt, time::Duration};
 
-use sea_orm::{DbErr, RuntimeErr};
 use serde::Serialize;
 use url::Url;
 
 use crate::config::Settings;
+
+pub mod classify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -21,6 +22,8 @@ pub enum FailureClass {
     Unparsable,
     DnsFailure,
     ConnectionRefused,
+    /// An open connection was cut (reset, aborted, closed mid-answer).
+    ConnectionLost,
     AuthenticationFailed,
     DatabaseMissing,
     Tls,
@@ -35,7 +38,7 @@ impl FailureClass {
     pub fn is_transient(self) -> bool {
         matches!(
             self,
-            Self::DnsFailure | Self::ConnectionRefused | Self::Timeout
+            Self::DnsFailure | Self::ConnectionRefused | Self::ConnectionLost | Self::Timeout
         )
     }
 
@@ -46,6 +49,7 @@ impl FailureClass {
             Self::Unparsable => "unparsable",
             Self::DnsFailure => "dns_failure",
             Self::ConnectionRefused => "connection_refused",
+            Self::ConnectionLost => "connection_lost",
             Self::AuthenticationFailed => "authentication_failed",
             Self::DatabaseMissing => "database_missing",
             Self::Tls => "tls",
@@ -233,101 +237,6 @@ fn refused_diagnosis(what: &str) -> Diagnosis {
     )
 }
 
-pub(super) fn classify(target: &Target, err: &DbErr) -> Diagnosis {
-    use sea_orm::sqlx::Error as Sqlx;
-    let what = target.describe();
-    let sqlx = match err {
-        DbErr::Conn(RuntimeErr::SqlxError(e))
-        | DbErr::Exec(RuntimeErr::SqlxError(e))
-        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e.clone()),
-        _ => None,
-    };
-    let Some(sqlx) = sqlx else {
-        return diagnosis(
-            FailureClass::Other,
-            format!("{what}, and connecting failed: {err}."),
-        );
-    };
-    match &*sqlx {
-        Sqlx::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
-            refused_diagnosis(&what)
-        }
-        Sqlx::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => timeout(&what),
-        // rustls reports a failed handshake as an I/O error carrying its own error.
-        Sqlx::Io(io) if looks_like_tls(&io.to_string()) => tls(&what, &io.to_string()),
-        Sqlx::PoolTimedOut => timeout(&what),
-        Sqlx::Tls(e) => tls(&what, &e.to_string()),
-        Sqlx::Database(db) => {
-            let code = db.code().map(|c| c.to_string()).unwrap_or_default();
-            let message = db.message().to_string();
-            match code.as_str() {
-                "28P01" => diagnosis(
-                    FailureClass::AuthenticationFailed,
-                    format!(
-                        "{what}, and the server rejected the user name or password \
-                         (authentication failed). Fix the credentials in DATABASE_URL."
-                    ),
-                ),
-                "3D000" => diagnosis(
-                    FailureClass::DatabaseMissing,
-                    format!(
-                        "{what}, and the database named in its path does not exist on that server. \
-                         Create it (createdb) or fix the name after the last '/'."
-                    ),
-                ),
-                "28000" if message.contains("SSL") || message.contains("encryption") => diagnosis(
-                    FailureClass::Tls,
-                    format!(
-                        "{what}, and the server refused the connection over its TLS rules. \
-                         Add ?sslmode=require to DATABASE_URL."
-                    ),
-                ),
-                "28000" => diagnosis(
-                    FailureClass::AuthenticationFailed,
-                    format!(
-                        "{what}, and the server does not allow this user from this address \
-                         (no matching pg_hba.conf entry). Fix the user or the server's access rules."
-                    ),
-                ),
-                _ => diagnosis(
-                    FailureClass::Other,
-                    format!("{what}, and the server refused the connection (SQLSTATE {code})."),
-                ),
-            }
-        }
-        Sqlx::Io(_) | Sqlx::Configuration(_) if target.scheme == "sqlite" => cannot_open(&what),
-        Sqlx::Configuration(e) => diagnosis(
-            FailureClass::Unparsable,
-            format!("{what}, and its options are invalid ({e})."),
-        ),
-        other if target.scheme == "sqlite" && other.to_string().contains("unable to open") => {
-            cannot_open(&what)
-        }
-        other => diagnosis(
-            FailureClass::Other,
-            format!("{what}, and connecting failed: {other}."),
-        ),
-    }
-}
-
-fn looks_like_tls(message: &str) -> bool {
-    let message = message.to_lowercase();
-    ["certificate", "tls", "ssl", "handshake"]
-        .iter()
-        .any(|word| message.contains(word))
-}
-
-fn tls(what: &str, cause: &str) -> Diagnosis {
-    diagnosis(
-        FailureClass::Tls,
-        format!(
-            "{what}, and the TLS negotiation failed ({cause}). If the server requires TLS add \
-             ?sslmode=require; if its certificate is not publicly trusted use sslmode=require \
-             rather than verify-full, or install its CA; if it offers no TLS use ?sslmode=disable."
-        ),
-    )
-}
-
 fn timeout(what: &str) -> Diagnosis {
     diagnosis(
         FailureClass::Timeout,
@@ -336,24 +245,6 @@ fn timeout(what: &str) -> Diagnosis {
              server is overloaded. Check that this host can reach the database's port."
         ),
     )
-}
-
-fn cannot_open(what: &str) -> Diagnosis {
-    diagnosis(
-        FailureClass::CannotOpenFile,
-        format!(
-            "{what}, and the SQLite file cannot be opened. Check that its directory exists and is \
-             writable, and that the URL ends in ?mode=rwc so the file is created."
-        ),
-    )
-}
-
-/// Diagnoses a failure seen after start-up, for `/health.json`.
-pub fn diagnose_runtime(settings: &Settings, err: &DbErr) -> Diagnosis {
-    match parse_target(settings) {
-        Ok(target) => classify(&target, err),
-        Err(diag) => diag,
-    }
 }
 
 #[cfg(test)]
