@@ -70,6 +70,20 @@ async fn until_all(app: &TestApp, status: EmailStatus) -> Vec<email_outbox::Mode
     }
 }
 
+/// Waits until the first outbox row has spent one attempt (the server was
+/// down); that row.
+async fn first_attempt_failed(app: &TestApp) -> email_outbox::Model {
+    let started = std::time::Instant::now();
+    loop {
+        let rows = outbox(app).await;
+        if rows.first().is_some_and(|r| r.attempts == 1) {
+            return rows[0].clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "{rows:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The retry would come a minute later: bring it forward.
 async fn time_passes(app: &TestApp) {
     email_outbox::Entity::update_many()
@@ -194,17 +208,7 @@ async fn a_transient_failure_is_retried_and_a_lead_out_of_sight_is_not_named() {
     sink.pause();
 
     app.assign(&manager.access, &lead, &rep.user_id).await;
-    let failed = {
-        let started = std::time::Instant::now();
-        loop {
-            let rows = outbox(&app).await;
-            if rows.first().is_some_and(|r| r.attempts == 1) {
-                break rows[0].clone();
-            }
-            assert!(started.elapsed() < Duration::from_secs(15), "{rows:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    };
+    let failed = first_attempt_failed(&app).await;
     assert_eq!(failed.status, EmailStatus::Pending);
     assert!(failed.last_error.is_some());
     let wait = failed.next_attempt_at - Utc::now();
@@ -253,11 +257,7 @@ async fn while_the_server_is_unreachable_queued_mail_waits_unspent_and_goes_when
     sink.pause();
 
     app.assign(&manager.access, &first, &rep.user_id).await;
-    let started = std::time::Instant::now();
-    while outbox(&app).await.first().is_none_or(|r| r.attempts != 1) {
-        assert!(started.elapsed() < Duration::from_secs(15));
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    first_attempt_failed(&app).await;
     let mut later = Vec::new();
     for name in ["Dana", "Eli"] {
         let lead = app
