@@ -8,17 +8,17 @@ use std::collections::HashSet;
 use chrono::{DateTime, Duration, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use sea_orm::{
-    sea_query::{Expr, OnConflict, Query},
-    ColumnTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, Query},
+    ColumnTrait, EntityTrait, Iterable, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::outbox::{self, DIGEST};
+use super::outbox::{self, Draft, DIGEST};
 use crate::{
     auth::Actor,
     core::Core,
     entity::{
-        email_outbox::{self, EmailStatus},
+        email_outbox,
         notification::{self, NotificationKind},
         notification_preference::Delivery,
         user,
@@ -113,13 +113,7 @@ async fn write(
         .await?;
     let chosen = outbox::deliveries(db, &HashSet::from([user.id])).await?;
     let digest_kinds: Vec<_> = NotificationKind::iter()
-        .filter(|kind| {
-            chosen
-                .get(&(user.id, *kind))
-                .copied()
-                .unwrap_or(Delivery::default_for(*kind))
-                == Delivery::DailyDigest
-        })
+        .filter(|kind| chosen.of(user.id, *kind) == Delivery::DailyDigest)
         .collect();
     let notes = if digest_kinds.is_empty() {
         Vec::new()
@@ -194,31 +188,16 @@ async fn write(
         }
         html.push_str("</ol>");
     }
-    let row = email_outbox::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        user_id: Set(user.id),
-        kind: Set(DIGEST.into()),
-        dedupe_key: Set(key),
-        lead_id: Set(None),
-        subject: Set(subject),
-        text_body: Set(text),
-        html_body: Set(html),
-        status: Set(EmailStatus::Pending),
-        attempts: Set(0),
-        // Due at once (`now` is later than the clock only in tests).
-        next_attempt_at: Set(now.min(Utc::now())),
-        locked_until: Set(None),
-        last_error: Set(None),
-        created_at: Set(now),
-        sent_at: Set(None),
+    let digest = Draft {
+        user_id: user.id,
+        kind: DIGEST.into(),
+        dedupe_key: key,
+        lead_id: None,
+        subject,
+        text,
+        html,
     };
-    let inserted = email_outbox::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(email_outbox::Column::DedupeKey)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(core.db())
-        .await?;
+    // Due at once (`now` is later than the clock only in tests).
+    let inserted = outbox::insert(core.db(), vec![digest], now, now.min(Utc::now())).await?;
     Ok(inserted > 0)
 }

@@ -1,7 +1,7 @@
 //! Writing the outbox, in the transaction of the notifications it mails.
 use std::collections::{HashMap, HashSet};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     sea_query::OnConflict, ActiveEnum, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
@@ -31,19 +31,34 @@ pub struct Written {
     pub lead_id: Option<Uuid>,
 }
 
-/// How each of `users` wants `kinds` delivered (defaults where they chose nothing).
+/// What some users chose, per kind; [`Preferences::of`] fills in the defaults.
+pub struct Preferences(HashMap<(Uuid, NotificationKind), Delivery>);
+
+impl Preferences {
+    /// How `user_id` has `kind` delivered: their choice, or the default.
+    pub fn of(&self, user_id: Uuid, kind: NotificationKind) -> Delivery {
+        self.0
+            .get(&(user_id, kind))
+            .copied()
+            .unwrap_or(Delivery::default_for(kind))
+    }
+}
+
+/// What each of `users` chose.
 pub async fn deliveries<C: sea_orm::ConnectionTrait>(
     conn: &C,
     users: &HashSet<Uuid>,
-) -> AppResult<HashMap<(Uuid, NotificationKind), Delivery>> {
+) -> AppResult<Preferences> {
     let chosen = notification_preference::Entity::find()
         .filter(notification_preference::Column::UserId.is_in(users.iter().copied()))
         .all(conn)
         .await?;
-    Ok(chosen
-        .into_iter()
-        .map(|p| ((p.user_id, p.kind), p.delivery))
-        .collect())
+    Ok(Preferences(
+        chosen
+            .into_iter()
+            .map(|p| ((p.user_id, p.kind), p.delivery))
+            .collect(),
+    ))
 }
 
 /// Adds a message for each notification its recipient wants instantly.
@@ -64,47 +79,73 @@ pub async fn enqueue(uow: &UnitOfWork, written: Vec<Written>) -> AppResult<()> {
         .await?
         .into_iter()
         .collect();
-    let now = Utc::now();
-    let rows: Vec<email_outbox::ActiveModel> = written
+    let drafts: Vec<Draft> = written
         .into_iter()
         .filter(|w| active.contains(&w.user_id))
-        .filter(|w| {
-            chosen
-                .get(&(w.user_id, w.kind))
-                .copied()
-                .unwrap_or(Delivery::default_for(w.kind))
-                == Delivery::Instant
-        })
-        .map(|w| email_outbox::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            user_id: Set(w.user_id),
-            kind: Set(kind_name(w.kind)),
-            dedupe_key: Set(format!("notification:{}", w.notification_id)),
-            lead_id: Set(w.lead_id),
-            subject: Set(w.title),
-            text_body: Set(w.body),
-            html_body: Set(String::new()),
-            status: Set(EmailStatus::Pending),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            locked_until: Set(None),
-            last_error: Set(None),
-            created_at: Set(now),
-            sent_at: Set(None),
+        .filter(|w| chosen.of(w.user_id, w.kind) == Delivery::Instant)
+        .map(|w| Draft {
+            user_id: w.user_id,
+            kind: kind_name(w.kind),
+            dedupe_key: format!("notification:{}", w.notification_id),
+            lead_id: w.lead_id,
+            subject: w.title,
+            text: w.body,
+            html: String::new(),
         })
         .collect();
-    if rows.is_empty() {
-        return Ok(());
+    let now = Utc::now();
+    insert(uow.conn(), drafts, now, now).await?;
+    Ok(())
+}
+
+/// A message to queue: what differs from one to the next.
+pub struct Draft {
+    pub user_id: Uuid,
+    pub kind: String,
+    pub dedupe_key: String,
+    pub lead_id: Option<Uuid>,
+    pub subject: String,
+    pub text: String,
+    /// Empty: the worker wraps the text in markup when it sends.
+    pub html: String,
+}
+
+/// Queues `drafts`, written at `created_at` and due at `due`; one whose
+/// dedupe key is already queued is left out. How many were queued.
+pub async fn insert<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    drafts: Vec<Draft>,
+    created_at: DateTime<Utc>,
+    due: DateTime<Utc>,
+) -> AppResult<u64> {
+    if drafts.is_empty() {
+        return Ok(0);
     }
-    email_outbox::Entity::insert_many(rows)
+    let rows = drafts.into_iter().map(|d| email_outbox::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(d.user_id),
+        kind: Set(d.kind),
+        dedupe_key: Set(d.dedupe_key),
+        lead_id: Set(d.lead_id),
+        subject: Set(d.subject),
+        text_body: Set(d.text),
+        html_body: Set(d.html),
+        status: Set(EmailStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(due),
+        locked_until: Set(None),
+        last_error: Set(None),
+        created_at: Set(created_at),
+        sent_at: Set(None),
+    });
+    Ok(email_outbox::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::column(email_outbox::Column::DedupeKey)
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(uow.conn())
-        .await?;
-    Ok(())
+        .exec_without_returning(conn)
+        .await?)
 }
 
 /// The kind as stored and as GraphQL names it (its database value).

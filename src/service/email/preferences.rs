@@ -1,5 +1,7 @@
 //! Each user's choice, per notification kind, of how it is mailed; and the
 //! unsubscribe link, which turns one kind off without a sign-in.
+use std::collections::HashSet;
+
 use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, Iterable, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -17,18 +19,9 @@ use crate::{
 
 /// Every kind with how `user_id` has it delivered (their choice or the default).
 async fn of(core: &Core, user_id: Uuid) -> AppResult<Vec<(NotificationKind, Delivery)>> {
-    let chosen = notification_preference::Entity::find()
-        .filter(notification_preference::Column::UserId.eq(user_id))
-        .all(core.reads())
-        .await?;
+    let chosen = outbox::deliveries(core.reads(), &HashSet::from([user_id])).await?;
     Ok(NotificationKind::iter()
-        .map(|kind| {
-            let delivery = chosen
-                .iter()
-                .find(|p| p.kind == kind)
-                .map_or(Delivery::default_for(kind), |p| p.delivery);
-            (kind, delivery)
-        })
+        .map(|kind| (kind, chosen.of(user_id, kind)))
         .collect())
 }
 

@@ -9,6 +9,7 @@
 //! the kind off or left gets nothing, and one who may no longer see the
 //! lead gets the bell's redacted wording, without the lead's name or link.
 use std::{
+    collections::HashSet,
     sync::atomic::{AtomicBool, Ordering},
     time::Duration,
 };
@@ -30,7 +31,7 @@ use crate::{
     entity::{
         email_outbox::{self, EmailStatus},
         lead,
-        notification_preference::{self, Delivery},
+        notification_preference::Delivery,
         user,
     },
     error::AppResult,
@@ -197,12 +198,8 @@ async fn still_wanted(core: &Core, user: &user::Model, kind: &str) -> AppResult<
     let Some(kind) = outbox::kind_of(kind) else {
         return Ok(true);
     };
-    let chosen = notification_preference::Entity::find_by_id((user.id, kind))
-        .one(core.reads())
-        .await?
-        .map(|p| p.delivery)
-        .unwrap_or(Delivery::default_for(kind));
-    Ok(chosen != Delivery::Off)
+    let chosen = outbox::deliveries(core.reads(), &HashSet::from([user.id])).await?;
+    Ok(chosen.of(user.id, kind) != Delivery::Off)
 }
 
 async fn may_see(core: &Core, user: &user::Model, lead_id: Uuid) -> AppResult<bool> {
