@@ -17,7 +17,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::{SinkExt, StreamExt};
 use leadscore::{
     app,
     auth::{password, token::TokenKeys, Actor},
@@ -27,9 +26,10 @@ use leadscore::{
 use sea_orm::TransactionTrait;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, Semaphore};
-use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 use uuid::Uuid;
 
+#[path = "subscriber.rs"]
+mod subscriber;
 #[path = "support.rs"]
 mod support;
 
@@ -59,51 +59,21 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// One subscriber: signs in, subscribes, reports each lead it hears of.
+/// One subscriber: reports when it has subscribed (the nil id), then each
+/// lead it hears of.
 async fn subscriber(port: u16, token: String, heard: mpsc::UnboundedSender<(Uuid, Instant)>) {
-    let mut request = format!("ws://127.0.0.1:{port}/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket connects");
-    let send = |v: Value| Message::text(v.to_string());
-    socket
-        .send(send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })))
-        .await
-        .unwrap();
-    let ack = socket.next().await.expect("ack").expect("ack frame");
-    assert!(ack.to_text().unwrap_or_default().contains("connection_ack"));
-    socket
-        .send(send(
-            json!({ "id": "1", "type": "subscribe", "payload": { "query": SUBSCRIBE } }),
-        ))
-        .await
-        .unwrap();
-    let _ = heard.send((Uuid::nil(), Instant::now()));
-    while let Some(Ok(message)) = socket.next().await {
-        let Message::Text(text) = message else {
-            continue;
+    let url = format!("ws://127.0.0.1:{port}/graphql/ws");
+    subscriber::hear_leads(&url, &token, SUBSCRIBE, |lead| {
+        let id = match lead {
+            None => Uuid::nil(),
+            Some(id) => match Uuid::parse_str(id) {
+                Ok(id) => id,
+                Err(_) => return,
+            },
         };
-        let value: Value = serde_json::from_str(&text).unwrap_or_default();
-        match value["type"].as_str() {
-            Some("ping") => {
-                let _ = socket.send(send(json!({ "type": "pong" }))).await;
-            }
-            Some("next") => {
-                let lead =
-                    &value["payload"]["data"]["notificationAdded"]["notification"]["lead"]["id"];
-                if let Some(id) = lead.as_str().and_then(|s| Uuid::parse_str(s).ok()) {
-                    let _ = heard.send((id, Instant::now()));
-                }
-            }
-            _ => eprintln!("subscriber got {value}"),
-        }
-    }
+        let _ = heard.send((id, Instant::now()));
+    })
+    .await;
 }
 
 #[tokio::main]

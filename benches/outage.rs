@@ -14,14 +14,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 
 #[path = "../tests/support/fault_proxy.rs"]
 mod fault_proxy;
 #[path = "server.rs"]
 mod server;
+#[path = "subscriber.rs"]
+mod subscriber;
 
 use fault_proxy::{Fault, FaultProxy};
 
@@ -103,40 +103,14 @@ async fn client(
 
 /// The subscriber: rep1's notificationAdded; the lead ids it hears.
 async fn subscriber(base: String, token: String, heard: Arc<Mutex<HashSet<String>>>) {
-    let mut request = format!("{}/graphql/ws", base.replace("http", "ws"))
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket");
-    let send = |v: Value| Message::text(v.to_string());
-    socket.send(send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))).await.unwrap();
-    socket.send(send(json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { notificationAdded { notification { lead { id } } } }" } }))).await.unwrap();
-    while let Some(Ok(message)) = socket.next().await {
-        let Message::Text(text) = message else {
-            continue;
-        };
-        let value: Value = serde_json::from_str(&text).unwrap_or_default();
-        match value["type"].as_str() {
-            Some("ping") => {
-                let _ = socket.send(send(json!({ "type": "pong" }))).await;
-            }
-            Some("next") => {
-                if let Some(id) = value["payload"]["data"]["notificationAdded"]["notification"]
-                    ["lead"]["id"]
-                    .as_str()
-                {
-                    heard.lock().unwrap().insert(id.to_string());
-                }
-            }
-            Some("connection_ack") => {}
-            _ => eprintln!("subscriber: {value}"),
+    let url = format!("{}/graphql/ws", base.replace("http", "ws"));
+    let query = "subscription { notificationAdded { notification { lead { id } } } }";
+    subscriber::hear_leads(&url, &token, query, |lead| {
+        if let Some(id) = lead {
+            heard.lock().unwrap().insert(id.to_string());
         }
-    }
+    })
+    .await;
     eprintln!("subscriber: the websocket closed");
 }
 
