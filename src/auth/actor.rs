@@ -18,6 +18,8 @@ pub enum Scope {
     LeadsWrite,
     /// `lead`, `leads` and their scores: what an integration reads back.
     LeadsRead,
+    /// `reports`: what a BI dashboard reads (rep names and emails included).
+    ReportsRead,
 }
 
 impl Scope {
@@ -26,6 +28,7 @@ impl Scope {
             Scope::EventsWrite => "EVENTS_WRITE",
             Scope::LeadsWrite => "LEADS_WRITE",
             Scope::LeadsRead => "LEADS_READ",
+            Scope::ReportsRead => "REPORTS_READ",
         }
     }
 
@@ -34,6 +37,7 @@ impl Scope {
             "EVENTS_WRITE" => Some(Scope::EventsWrite),
             "LEADS_WRITE" => Some(Scope::LeadsWrite),
             "LEADS_READ" => Some(Scope::LeadsRead),
+            "REPORTS_READ" => Some(Scope::ReportsRead),
             _ => None,
         }
     }
@@ -95,7 +99,7 @@ impl Actor {
             Some(key) => {
                 let scopes: Vec<&str> = key.scopes.iter().map(|s| s.as_str()).collect();
                 Err(AppError::Forbidden(format!(
-                    "an API key may only run the mutations its scopes allow ({}), and reads nothing else",
+                    "this is for people signed in: an API key reaches only what its scopes ({}) name",
                     scopes.join(", ")
                 )))
             }

@@ -3,6 +3,7 @@ use async_graphql::{extensions::Tracing, MergedObject, MergedSubscription, Schem
 
 use crate::core::Core;
 
+pub mod access;
 pub mod account;
 pub mod admission;
 pub mod api_keys;
@@ -92,6 +93,7 @@ pub fn schema_builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_recursive_depth(32)
     .limit_directives(MAX_DIRECTIVES)
     .extension(admission::ValidateOnly)
+    .extension(access::KeyScopes)
 }
 
 /// `field_spans`: a tracing span per resolved field (`GRAPHQL_FIELD_SPANS`).

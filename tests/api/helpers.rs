@@ -226,6 +226,22 @@ impl TestApp {
             .to_string()
     }
 
+    /// Creates an API key with `scopes` as the admin signed in with
+    /// `admin_token`; returns its secret.
+    pub async fn api_key(&self, admin_token: &str, scopes: &[&str]) -> String {
+        let body = self
+            .gql(
+                "mutation($s: [ApiKeyScope!]!) { createApiKey(name: \"test\", scopes: $s) { secret } }",
+                json!({ "s": scopes }),
+                Some(admin_token),
+            )
+            .await;
+        body["data"]["createApiKey"]["secret"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createApiKey failed: {body}"))
+            .to_string()
+    }
+
     pub async fn assign(&self, token: &str, lead_id: &str, user_id: &str) -> Value {
         self.gql(
             "mutation($l: ID!, $u: ID!) { assignLead(leadId: $l, userId: $u) { id status } }",

@@ -31,6 +31,7 @@ mod outage;
 mod reports;
 mod rescore_jobs;
 mod schema;
+mod scopes;
 mod scoring;
 mod shutdown;
 mod users;

@@ -9,11 +9,16 @@ use crate::{auth::Scope, entity::api_key, service::accounts::api_keys};
 pub enum ApiKeyScope {
     /// `recordEngagementEvent` and `recordEngagementEvents`.
     EventsWrite,
-    /// `createLead`, `updateLead`, `logActivity` and `addNote`.
+    /// `createLead`, `updateLead`, `logActivity`, `addNote`, and imports
+    /// (`POST /imports`, `createLeadImport` and its reads).
     LeadsWrite,
     /// `lead`, `leads` and `myLeads` with the leads' own fields and scores
-    /// (probability and drivers included): what an integration reads back.
+    /// (probability and drivers included), and `GET /exports/leads.csv`:
+    /// what an integration reads back.
     LeadsRead,
+    /// `reports`, every report, rep names and emails included: what a BI
+    /// dashboard reads.
+    ReportsRead,
 }
 
 /// An integration's credential. The secret itself is shown only once, by

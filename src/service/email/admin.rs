@@ -5,6 +5,7 @@ use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
@@ -12,7 +13,10 @@ use crate::{
     core::Core,
     entity::email_outbox::{self, EmailStatus},
     error::{AppError, AppResult},
-    service::page::{Page, PageRequest},
+    service::{
+        audit,
+        page::{Page, PageRequest},
+    },
 };
 
 pub async fn list(
@@ -21,7 +25,7 @@ pub async fn list(
     status: Option<EmailStatus>,
     page: PageRequest,
 ) -> AppResult<Page<email_outbox::Model>> {
-    actor.require_admin()?;
+    actor.person()?.require_admin()?;
     let mut query = email_outbox::Entity::find();
     if let Some(status) = status {
         query = query.filter(email_outbox::Column::Status.eq(status));
@@ -40,9 +44,10 @@ pub async fn list(
 
 /// Sends a dead or skipped message again, as new: its attempts start over.
 pub async fn retry(core: &Core, actor: &Actor, id: Uuid) -> AppResult<email_outbox::Model> {
-    actor.require_admin()?;
+    actor.person()?.require_admin()?;
+    let uow = core.begin().await?;
     let row = email_outbox::Entity::find_by_id(id)
-        .one(core.db())
+        .one(uow.conn())
         .await?
         .ok_or(AppError::NotFound("email"))?;
     if !matches!(row.status, EmailStatus::Dead | EmailStatus::Skipped) {
@@ -57,5 +62,15 @@ pub async fn retry(core: &Core, actor: &Actor, id: Uuid) -> AppResult<email_outb
     again.attempts = Set(0);
     again.next_attempt_at = Set(Utc::now());
     again.locked_until = Set(None);
-    Ok(again.update(core.db()).await?)
+    let again = again.update(uow.conn()).await?;
+    audit::acted(
+        uow.conn(),
+        actor,
+        "email.retried",
+        ("email", id),
+        json!({ "kind": again.kind }),
+    )
+    .await?;
+    uow.commit().await?;
+    Ok(again)
 }

@@ -15,7 +15,7 @@ use super::{
     win_rate, Coverage, Period,
 };
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
     core::Core,
     db::Dialect,
     entity::{
@@ -109,6 +109,7 @@ pub async fn calibration(
     period: Period,
     filter: &LeadFilter,
 ) -> AppResult<ScoreCalibration> {
+    actor.may(Scope::ReportsRead)?;
     if !(0..=365).contains(&horizon_days) {
         return Err(AppError::bad_input("horizonDays", "must be from 0 to 365"));
     }

@@ -4,7 +4,11 @@ use sea_orm::Condition;
 
 use super::{buckets::ScoreBands, sql::Sql, Coverage};
 use crate::{
-    auth::Actor, core::Core, entity::lead::Column, error::AppResult, service::leads::LeadFilter,
+    auth::{Actor, Scope},
+    core::Core,
+    entity::lead::Column,
+    error::AppResult,
+    service::leads::LeadFilter,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +26,7 @@ pub async fn distribution(
     bands: ScoreBands,
     filter: &LeadFilter,
 ) -> AppResult<ScoreDistribution> {
+    actor.may(Scope::ReportsRead)?;
     let now = Utc::now();
     let mut sql = Sql::with_scope(
         core.dialect(),

@@ -9,7 +9,7 @@ use super::{
     Coverage, Period,
 };
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
     core::Core,
     entity::lead::{Column, LeadStatus},
     error::AppResult,
@@ -58,6 +58,7 @@ pub async fn funnel(
     cohort: Period,
     filter: &LeadFilter,
 ) -> AppResult<Funnel> {
+    actor.may(Scope::ReportsRead)?;
     let now = Utc::now();
     // One statement, one pass over the cohort's history: each change with
     // when the next came (`hist`, read twice), then how far each lead got

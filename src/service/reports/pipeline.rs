@@ -10,7 +10,7 @@ use super::{
     Coverage,
 };
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
     core::Core,
     entity::{
         lead::{Column, LeadSource, LeadStatus},
@@ -89,6 +89,7 @@ pub async fn summary(
     actor: &Actor,
     filter: &LeadFilter,
 ) -> AppResult<PipelineSummary> {
+    actor.may(Scope::ReportsRead)?;
     let now = Utc::now();
     let mut sql = Sql::with_scope(
         core.dialect(),

@@ -13,7 +13,7 @@ use super::{
     Coverage, Period,
 };
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
     core::Core,
     entity::lead::Column,
     error::{AppError, AppResult},
@@ -68,6 +68,7 @@ pub async fn series(
     request: SeriesRequest,
     filter: &LeadFilter,
 ) -> AppResult<TimeSeries> {
+    actor.may(Scope::ReportsRead)?;
     let now = Utc::now();
     let SeriesRequest {
         metric,

@@ -9,7 +9,7 @@ use super::{
     win_rate, Coverage, Period,
 };
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
     core::Core,
     entity::lead::{Column, LeadSource},
     error::AppResult,
@@ -42,6 +42,7 @@ pub async fn effectiveness(
     period: Period,
     filter: &LeadFilter,
 ) -> AppResult<SourceEffectiveness> {
+    actor.may(Scope::ReportsRead)?;
     let now = Utc::now();
     let mut sql = Sql::with_scope(
         core.dialect(),

@@ -11,7 +11,7 @@ use super::{
     win_rate, Coverage, Period,
 };
 use crate::{
-    auth::Actor,
+    auth::{Actor, Scope},
     core::Core,
     entity::{
         assignment,
@@ -62,6 +62,7 @@ pub async fn performance(
     filter: &LeadFilter,
     untouched_hours: i32,
 ) -> AppResult<RepPerformance> {
+    actor.may(Scope::ReportsRead)?;
     if !(1..=24 * 366).contains(&untouched_hours) {
         return Err(AppError::bad_input(
             "untouchedHours",
