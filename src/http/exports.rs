@@ -2,7 +2,6 @@
 //! CSV a page at a time, outside the request timeout. The filter is the
 //! one `leads` takes, as JSON in the query string; `columns` picks the
 //! columns. Authenticated like `/graphql`.
-use async_graphql::InputType;
 use axum::{
     body::{Body, Bytes},
     extract::{Query, State},
@@ -44,8 +43,23 @@ pub async fn leads_csv(
     headers: HeaderMap,
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    match prepare(&state, &headers, query).await {
-        Ok(export) => stream(state.core.clone(), export),
+    let ready = async {
+        let export = prepare(&state, &headers, query).await?;
+        // The first page is read before the answer starts: whatever fails
+        // there is a clear refusal, never a header row and a cut stream.
+        let first = export::page(
+            &state.core,
+            &export.actor,
+            &export.filter,
+            &export.columns,
+            None,
+            PAGE,
+        )
+        .await?;
+        Ok::<_, AppError>((export, first))
+    };
+    match ready.await {
+        Ok((export, first)) => stream(state.core.clone(), export, first),
         Err(err) => reply::app_error(err, false),
     }
 }
@@ -67,7 +81,7 @@ async fn prepare(
     actor.may(Scope::LeadsRead)?;
     let Query(query) = query.map_err(|e| AppError::bad_input("query", e.body_text()))?;
     let (filter, filter_json) = parse_filter(query.filter.as_deref())?;
-    let columns = Column::parse_list(query.columns.as_deref())?;
+    let columns = Column::chosen_by(&actor, query.columns.as_deref())?;
     Ok(Export {
         actor,
         filter,
@@ -83,19 +97,13 @@ fn parse_filter(raw: Option<&str>) -> AppResult<(LeadFilter, Value)> {
     };
     let json: Value = serde_json::from_str(raw)
         .map_err(|e| AppError::bad_input("filter", format!("filter is not JSON: {e}")))?;
-    let value = async_graphql::Value::from_json(json.clone())
-        .map_err(|e| AppError::bad_input("filter", format!("filter is not a LeadFilter: {e}")))?;
-    let input = <LeadFilterInput as InputType>::parse(Some(value)).map_err(|e| {
-        let message = e.into_server_error(Default::default()).message;
-        AppError::bad_input("filter", format!("filter is not a LeadFilter: {message}"))
-    })?;
-    Ok((input.parse()?, json))
+    Ok((LeadFilterInput::from_json(json.clone())?, json))
 }
 
-/// The response: the header row at once, then each page as it is read. A
-/// failure part-way ends the body with an error, so the client sees a
-/// broken transfer, never a short file that looks whole.
-fn stream(core: Core, export: Export) -> Response {
+/// The response: the header row and the first page, then each page as it
+/// is read. A failure part-way ends the body with an error, so the client
+/// sees a broken transfer, never a short file that looks whole.
+fn stream(core: Core, export: Export, first: export::Page) -> Response {
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(AHEAD);
     tokio::spawn(async move {
         let Export {
@@ -105,7 +113,7 @@ fn stream(core: Core, export: Export) -> Response {
             columns,
         } = export;
         let mut rows = 0u64;
-        let complete = write_all(&core, &actor, &filter, &columns, &tx, &mut rows).await;
+        let complete = write_all(&core, &actor, &filter, &columns, first, &tx, &mut rows).await;
         if let Err(err) = &complete {
             tracing::warn!(error = %err, rows, "a lead export stopped part-way");
             let _ = tx
@@ -170,24 +178,25 @@ async fn write_all(
     actor: &Actor,
     filter: &LeadFilter,
     columns: &[Column],
+    first: export::Page,
     tx: &mpsc::Sender<Result<Bytes, std::io::Error>>,
     rows: &mut u64,
 ) -> Result<(), Stopped> {
     let header: Vec<String> = columns.iter().map(Column::header).collect();
     send(tx, csv_bytes(std::iter::once(header))?).await?;
-    let mut after = None;
+    let mut page = first;
     loop {
-        let page = export::page(core, actor, filter, columns, after, PAGE)
-            .await
-            .map_err(Stopped::Failed)?;
         *rows += page.rows.len() as u64;
+        let next = page.next;
         if !page.rows.is_empty() {
             send(tx, csv_bytes(page.rows)?).await?;
         }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(()),
-        }
+        let Some(after) = next else {
+            return Ok(());
+        };
+        page = export::page(core, actor, filter, columns, Some(after), PAGE)
+            .await
+            .map_err(Stopped::Failed)?;
     }
 }
 

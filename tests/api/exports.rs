@@ -115,7 +115,7 @@ async fn an_export_refuses_the_anonymous_and_names_a_bad_filter_or_column() {
         &'a str,
         Option<&'a str>,
     );
-    let cases: [Case; 5] = [
+    let cases: [Case; 7] = [
         (None, vec![], 401, "UNAUTHENTICATED", None),
         (Some("not-a-token"), vec![], 401, "UNAUTHENTICATED", None),
         (
@@ -128,6 +128,20 @@ async fn an_export_refuses_the_anonymous_and_names_a_bad_filter_or_column() {
         (
             token,
             vec![("filter", r#"{"status": ["SOLD"]}"#)],
+            400,
+            "BAD_USER_INPUT",
+            Some("filter"),
+        ),
+        (
+            token,
+            vec![("filter", r#"{"deleted": true}"#)],
+            400,
+            "BAD_USER_INPUT",
+            Some("filter"),
+        ),
+        (
+            token,
+            vec![("filter", "[1, 2]")],
             400,
             "BAD_USER_INPUT",
             Some("filter"),
@@ -150,4 +164,54 @@ async fn an_export_refuses_the_anonymous_and_names_a_bad_filter_or_column() {
             assert_eq!(extensions["field"], field, "{body}");
         }
     }
+}
+
+async fn export_as_key(app: &TestApp, secret: &str, query: &[(&str, &str)]) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}/exports/leads.csv", app.address))
+        .query(query)
+        .header("Authorization", format!("ApiKey {secret}"))
+        .send()
+        .await
+        .expect("request sent")
+}
+
+#[tokio::test]
+async fn a_leads_read_key_gets_every_row_it_may_read_or_a_refusal_before_the_first_byte() {
+    let app = spawn_app().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let lead = app
+        .create_lead(&admin.access, json!({ "lastName": "Keyed" }))
+        .await;
+    app.assign(&admin.access, &lead, &rep.user_id).await;
+    app.create_lead(&admin.access, json!({ "lastName": "Other" }))
+        .await;
+    let reader = app.api_key(&admin.access, &["LEADS_READ"]).await;
+    let writer = app.api_key(&admin.access, &["LEADS_WRITE"]).await;
+
+    let defaults = rows(export_as_key(&app, &reader, &[]).await).await;
+    let chosen = rows(export_as_key(&app, &reader, &[("columns", "id,lastName")]).await).await;
+    let assignee = export_as_key(&app, &reader, &[("columns", "id,assignee")]).await;
+    let unscoped = export_as_key(&app, &writer, &[]).await;
+
+    assert_eq!(defaults.len(), 2, "every lead, whole: {defaults:?}");
+    assert!(
+        defaults
+            .iter()
+            .all(|r| !r.contains(&"rep@example.com".to_string())),
+        "no assignee among a key's default columns"
+    );
+    assert_eq!(chosen.len(), 2);
+    assert_eq!(assignee.status(), 403);
+    let body: Value = assignee.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("assignee"),
+        "{body}"
+    );
+    assert_eq!(unscoped.status(), 403);
 }

@@ -119,6 +119,25 @@ impl Column {
             })
     }
 
+    /// The columns `actor` asked for (none or blank: every column they may
+    /// read), refused before anything is sent when one is not theirs to
+    /// read: a key reads the leads, not the people assigned to them, as in
+    /// GraphQL (`lead { assignee }`).
+    pub fn chosen_by(actor: &Actor, list: Option<&str>) -> AppResult<Vec<Column>> {
+        let explicit = list.is_some_and(|l| !l.trim().is_empty());
+        let mut columns = Column::parse_list(list)?;
+        if actor.key.is_some() {
+            if explicit && columns.contains(&Column::Assignee) {
+                return Err(AppError::Forbidden(
+                    "an API key may not read the `assignee` column (a person's email): leave it out"
+                        .into(),
+                ));
+            }
+            columns.retain(|c| c != &Column::Assignee);
+        }
+        Ok(columns)
+    }
+
     /// A comma-separated list (none or blank: [`Column::defaults`]).
     pub fn parse_list(list: Option<&str>) -> AppResult<Vec<Column>> {
         let Some(list) = list.filter(|l| !l.trim().is_empty()) else {
