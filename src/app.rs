@@ -76,7 +76,7 @@ pub async fn core(settings: &Settings, db: DatabaseConnection) -> Result<Core, S
     let readers = db::connect_readers(settings)
         .await
         .map_err(|err| StartupError(format!("cannot open the SQLite read connections: {err}")))?;
-    let core = Core::new(db, readers, scoring, auth);
+    let core = Core::new(db, readers, scoring, settings.uploads(), auth);
     match crate::smtp::Mailer::from_settings(settings).map_err(StartupError)? {
         Some(mailer) => {
             tracing::info!(server = %mailer.target, "email on");

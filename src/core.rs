@@ -15,6 +15,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::{cache::AccessCache, AuthConfig},
+    clock::Clock,
+    config::UploadLimits,
     db::{watchdog, Dialect, UnitOfWork},
     error::AppResult,
     events::{listener, Bus},
@@ -73,7 +75,9 @@ struct Inner {
     dialect: Dialect,
     bus: Bus,
     scoring: ScoringSettings,
+    uploads: UploadLimits,
     auth: AuthConfig,
+    clock: Clock,
     tasks: Tasks,
     basis: BasisCache,
     access: AccessCache,
@@ -90,6 +94,7 @@ impl Core {
         mut db: DatabaseConnection,
         mut readers: Option<DatabaseConnection>,
         scoring: ScoringSettings,
+        uploads: UploadLimits,
         auth: AuthConfig,
     ) -> Self {
         let statements = Arc::new(AtomicU64::new(0));
@@ -105,7 +110,9 @@ impl Core {
             readers,
             bus: Bus::default(),
             scoring,
+            uploads,
             auth,
+            clock: Clock::default(),
             tasks: Tasks::default(),
             basis: BasisCache::default(),
             access: AccessCache::default(),
@@ -155,6 +162,15 @@ impl Core {
 
     pub fn scoring(&self) -> ScoringSettings {
         self.0.scoring
+    }
+
+    pub fn uploads(&self) -> UploadLimits {
+        self.0.uploads
+    }
+
+    /// The time leases and schedules read (a test may move it).
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
     }
 
     pub fn thresholds(&self) -> Thresholds {

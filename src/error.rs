@@ -43,6 +43,8 @@ pub enum AppError {
     PayloadTooLarge { max_bytes: usize },
     /// The request ran past its deadline and was stopped.
     Timeout { secs: u64 },
+    /// The client stopped sending its body (an upload) for this long.
+    Stalled { secs: u64 },
     /// A subscription fell too far behind and was closed; the client
     /// resubscribes (with `after`, for notifications).
     SlowConsumer,
@@ -161,6 +163,9 @@ impl AppError {
             Self::Timeout { secs } => {
                 format!("the request took longer than {secs} s and was stopped")
             }
+            Self::Stalled { secs } => {
+                format!("the upload sent nothing for {secs} s and was stopped: send the file again")
+            }
             Self::SlowConsumer => "this subscription fell too far behind and was closed: \
                  subscribe again (for notificationAdded, with `after` set to the last \
                  notification's cursor)"
@@ -199,7 +204,7 @@ impl AppError {
             Self::Conflict { .. } => "CONFLICT",
             Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
-            Self::Timeout { .. } => "TIMEOUT",
+            Self::Timeout { .. } | Self::Stalled { .. } => "TIMEOUT",
             Self::SlowConsumer => "SLOW_CONSUMER",
             Self::TooManySubscriptions { .. } => "TOO_MANY_SUBSCRIPTIONS",
             Self::DatabaseUnavailable(_) | Self::DatabaseDown { .. } => "DATABASE_UNAVAILABLE",
@@ -222,6 +227,7 @@ impl AppError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::Stalled { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::DatabaseUnavailable(_) | Self::DatabaseDown { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

@@ -3,11 +3,12 @@
 //! Data flows one way: [`http`] → [`graphql`] → [`service`] → [`entity`] and
 //! [`scoring`] and [`learning`]; services publish to [`events`] through the unit of work
 //! ([`db`]), and subscriptions read from [`events`]. [`core`] holds what
-//! every entry point shares; [`values`] are inputs parsed at the edge; [`ops`]
+//! every entry point shares (the [`clock`] among it); [`values`] are inputs parsed at the edge; [`ops`]
 //! (metrics, the circuit breaker) is a leaf every layer reports into.
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod core;
 pub mod db;

@@ -18,6 +18,7 @@ mod m20261124_000012_create_lead_imports;
 mod m20261124_000013_create_lead_bulk_jobs;
 mod m20261124_000014_add_report_indexes;
 mod m20261124_000015_create_email_outbox;
+mod m20261207_000016_add_upload_expiry;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000013_create_lead_bulk_jobs::Migration),
             Box::new(m20261124_000014_add_report_indexes::Migration),
             Box::new(m20261124_000015_create_email_outbox::Migration),
+            Box::new(m20261207_000016_add_upload_expiry::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use clap::{Args, ValueEnum};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://leadscore.db?mode=rwc";
 
 mod redacted;
+mod validate;
 
 pub use redacted::{DatabaseUrl, Secret};
 
@@ -22,6 +23,19 @@ pub enum Environment {
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+/// What uploads for imports may take.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    /// The largest file.
+    pub max_bytes: u64,
+    /// Bytes one user may keep staged at once.
+    pub quota_bytes: u64,
+    /// How long an upload may send nothing before it is stopped.
+    pub idle: Duration,
+    /// How long a staged upload is kept for imports.
+    pub kept_for: chrono::Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -62,6 +76,19 @@ pub struct Settings {
     /// The largest file `POST /imports` takes (it streams to a temporary file).
     #[arg(long, env = "IMPORT_MAX_BYTES", default_value_t = 200 * 1024 * 1024, global = true)]
     pub import_max_bytes: u64,
+
+    /// Bytes of uploads one user may keep staged at once; past it, uploads
+    /// wait until older ones expire (429 with Retry-After).
+    #[arg(long, env = "IMPORT_QUOTA_BYTES", default_value_t = 1024 * 1024 * 1024, global = true)]
+    pub import_quota_bytes: u64,
+
+    /// An upload that sends nothing for this many seconds is stopped (408).
+    #[arg(long, env = "IMPORT_IDLE_TIMEOUT_SECS", default_value_t = 30, global = true)]
+    pub import_idle_timeout_secs: u64,
+
+    /// Hours a staged upload is kept for imports; then its rows are removed.
+    #[arg(long, env = "IMPORT_UPLOAD_TTL_HOURS", default_value_t = 24, global = true)]
+    pub import_upload_ttl_hours: u64,
 
     /// Pool size. Default: 10 on PostgreSQL. SQLite takes exactly 1 (one
     /// writer; a larger pool is refused at start-up).
@@ -207,6 +234,9 @@ impl Settings {
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
             import_max_bytes: 200 * 1024 * 1024,
+            import_quota_bytes: 1024 * 1024 * 1024,
+            import_idle_timeout_secs: 30,
+            import_upload_ttl_hours: 24,
             db_max_connections: None,
             sqlite_readers: 4,
             db_min_connections: 0,
@@ -283,74 +313,21 @@ impl Settings {
         Duration::from_secs(self.request_timeout_secs.max(1))
     }
 
+    pub fn uploads(&self) -> UploadLimits {
+        UploadLimits {
+            max_bytes: self.import_max_bytes,
+            quota_bytes: self.import_quota_bytes,
+            idle: Duration::from_secs(self.import_idle_timeout_secs.max(1)),
+            kept_for: chrono::Duration::hours(self.import_upload_ttl_hours.max(1) as i64),
+        }
+    }
+
     /// The SQLite file behind the URL, if the database is an embedded file.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         let rest = self.database_url().strip_prefix("sqlite:")?;
         let rest = rest.trim_start_matches("//");
         let path = rest.split('?').next().unwrap_or_default();
         (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
-    }
-
-    /// Rules no single flag can check. Each message names the setting and the fix.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.is_production() && self.database_url.is_none() {
-            return Err(
-                "DATABASE_URL is not set and LEADSCORE_ENV=production: refusing to fall back \
-                 to the embedded SQLite file. Set DATABASE_URL to your PostgreSQL URL, e.g. \
-                 postgres://user:password@db.internal:5432/leadscore."
-                    .into(),
-            );
-        }
-        if !(self.score_warm_threshold < self.score_hot_threshold
-            && self.score_hot_threshold <= 100)
-        {
-            return Err(format!(
-                "SCORE_WARM_THRESHOLD ({}) must be below SCORE_HOT_THRESHOLD ({}), which must be at most 100",
-                self.score_warm_threshold, self.score_hot_threshold
-            ));
-        }
-        if !(0.0 < self.model_warm_probability
-            && self.model_warm_probability < self.model_hot_probability
-            && self.model_hot_probability < 1.0)
-        {
-            return Err(format!(
-                "MODEL_WARM_PROBABILITY ({}) must be above 0 and below MODEL_HOT_PROBABILITY ({}), which must be below 1",
-                self.model_warm_probability, self.model_hot_probability
-            ));
-        }
-        if self.model_min_labelled < 20 || self.model_min_per_outcome < 5 {
-            return Err(
-                "MODEL_MIN_LABELLED must be at least 20 and MODEL_MIN_PER_OUTCOME at least 5: \
-                 fewer outcomes cannot be held out and measured"
-                    .into(),
-            );
-        }
-        if !self.is_postgres() && self.db_max_connections.is_some_and(|n| n != 1) {
-            return Err(format!(
-                "DB_MAX_CONNECTIONS={} with SQLite: the embedded database has one writer, and \
-                 more connections turn concurrent writes into \"database is locked\" errors. \
-                 Leave DB_MAX_CONNECTIONS unset (or 1) on SQLite, or use PostgreSQL to scale.",
-                self.db_max_connections.unwrap_or_default()
-            ));
-        }
-        if !(1..=64).contains(&self.sqlite_readers) {
-            return Err("SQLITE_READERS must be from 1 to 64".into());
-        }
-        if self.max_connections == 0 || self.max_connections > 1_000_000 {
-            return Err("MAX_CONNECTIONS must be from 1 to 1000000".into());
-        }
-        let needs_key = self.is_postgres() || self.is_production();
-        match self.secret_key.as_ref().map(Secret::expose) {
-            Some(key) if key.len() < 32 => Err(format!(
-                "SECRET_KEY is {} bytes; it must be at least 32. Generate one with: openssl rand -hex 32",
-                key.len()
-            )),
-            None if needs_key => Err("SECRET_KEY is required when the database is PostgreSQL or \
-                 LEADSCORE_ENV=production (tokens must verify on every replica). Generate one with: \
-                 openssl rand -hex 32"
-                .into()),
-            _ => Ok(()),
-        }
     }
 }
 

@@ -19,6 +19,8 @@ pub struct Model {
     pub total_rows: i64,
     pub size_bytes: i64,
     pub created_at: DateTimeUtc,
+    /// When its rows were removed (it expired): no import can start from it.
+    pub purged_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

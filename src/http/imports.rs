@@ -1,7 +1,9 @@
 //! `POST /imports`: a CSV file (`text/csv`, or one file in a
 //! `multipart/form-data` form, as a browser sends it), streamed to a
-//! temporary file under its own size limit (`IMPORT_MAX_BYTES`) and outside
-//! the request timeout, then staged for imports. `GET
+//! temporary file under its own size limit (`IMPORT_MAX_BYTES`: a larger
+//! declared length is refused before a byte is read), its uploader's quota
+//! and an idle timeout, outside the request timeout, then staged for
+//! imports. `GET
 //! /imports/{id}/errors.csv`: an import's errors, a row each. Both are
 //! authenticated like `/graphql`; the rest of an import is GraphQL's.
 use axum::{
@@ -25,7 +27,10 @@ use crate::{
     auth::{Actor, Scope},
     core::Core,
     error::{AppError, AppResult},
-    service::imports::{self, control::errors_after, upload},
+    service::{
+        imports::{self, control::errors_after, expiry, upload},
+        leads::export::neutralise,
+    },
 };
 
 #[derive(Deserialize)]
@@ -54,7 +59,15 @@ async fn receive(
     state.database_usable()?;
     let actor = principal::required(&state.core, request.headers()).await?;
     actor.may(Scope::LeadsWrite)?;
-    let limit = state.settings.import_max_bytes;
+    let limits = state.core.uploads();
+    let limit = limits.max_bytes;
+    let declared = declared_length(request.headers());
+    if declared.is_some_and(|length| length > limit.saturating_add(FORM_OVERHEAD)) {
+        return Err(AppError::PayloadTooLarge {
+            max_bytes: limit as usize,
+        });
+    }
+    expiry::check_quota(&state.core, &actor, declared.unwrap_or(0).min(limit)).await?;
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -68,11 +81,12 @@ async fn receive(
             .await
             .map_err(|e| AppError::bad_input("file", e.body_text()))?;
         let field = loop {
-            match form
-                .next_field()
+            let next = tokio::time::timeout(limits.idle, form.next_field())
                 .await
-                .map_err(|e| AppError::bad_input("file", e.body_text()))?
-            {
+                .map_err(|_| AppError::Stalled {
+                    secs: limits.idle.as_secs(),
+                })?;
+            match next.map_err(|e| AppError::bad_input("file", e.body_text()))? {
                 Some(field) if field.file_name().is_some() || field.name() == Some("file") => {
                     break field
                 }
@@ -82,7 +96,7 @@ async fn receive(
         };
         let name = field.file_name().map(str::to_string);
         let stream = field.map(|chunk| chunk.map_err(|e| e.body_text()));
-        (spool_to(&spool, stream, limit).await?, name)
+        (spool_to(&spool, stream, limit, limits.idle).await?, name)
     } else if content_type.starts_with("text/csv")
         || content_type.starts_with("text/plain")
         || content_type.starts_with("application/octet-stream")
@@ -92,7 +106,10 @@ async fn receive(
             .into_body()
             .into_data_stream()
             .map(|chunk| chunk.map_err(|e| e.to_string()));
-        (spool_to(&spool, stream, limit).await?, query.file_name)
+        (
+            spool_to(&spool, stream, limit, limits.idle).await?,
+            query.file_name,
+        )
     } else {
         return Err(AppError::UnsupportedMediaType(
             "send the file as text/csv, or as multipart/form-data with a file part".into(),
@@ -100,6 +117,9 @@ async fn receive(
     };
     if size == 0 {
         return Err(AppError::bad_input("file", "the file is empty"));
+    }
+    if declared.is_none() {
+        expiry::check_quota(&state.core, &actor, size).await?;
     }
     let staged = upload::stage(&state.core, &actor, spool.path(), file_name, size).await?;
     let columns = upload::columns(&staged);
@@ -119,8 +139,28 @@ async fn receive(
     }))
 }
 
-/// Writes the body to the temporary file, refusing it past `limit` bytes.
-async fn spool_to<S>(file: &tempfile::NamedTempFile, mut body: S, limit: u64) -> AppResult<u64>
+/// What a multipart form adds to its file: boundaries and part headers.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+
+/// The body's length as the client declared it, if it did.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Writes the body to the temporary file, refusing it past `limit` bytes
+/// or when nothing arrives for `idle`.
+async fn spool_to<S>(
+    file: &tempfile::NamedTempFile,
+    mut body: S,
+    limit: u64,
+    idle: std::time::Duration,
+) -> AppResult<u64>
 where
     S: Stream<Item = Result<Bytes, String>> + Unpin,
 {
@@ -130,7 +170,15 @@ where
     let mut out =
         tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(handle));
     let mut size = 0u64;
-    while let Some(chunk) = body.next().await {
+    loop {
+        let Ok(next) = tokio::time::timeout(idle, body.next()).await else {
+            return Err(AppError::Stalled {
+                secs: idle.as_secs(),
+            });
+        };
+        let Some(chunk) = next else {
+            break;
+        };
         let chunk =
             chunk.map_err(|e| AppError::bad_input("file", format!("the upload broke off: {e}")))?;
         size += chunk.len() as u64;
@@ -186,14 +234,19 @@ fn stream_errors(core: Core, id: Uuid) -> Response {
                 };
                 after = Some((last.row_number, last.id));
                 let full = page.len() as u64 == ERRORS_PAGE;
+                // Column names and messages echo the uploaded file: a cell
+                // a spreadsheet would run is neutralised as exports do.
                 let rows = page.into_iter().map(|e| {
-                    vec![
+                    [
                         e.row_number.to_string(),
                         e.column_name.unwrap_or_default(),
                         e.field.unwrap_or_default(),
                         e.code,
                         e.message,
                     ]
+                    .into_iter()
+                    .map(neutralise)
+                    .collect::<Vec<_>>()
                 });
                 send(&tx, csv_bytes(rows)?).await?;
                 if !full {

@@ -2,7 +2,8 @@
 //! with every batch; a job whose heartbeat is silent for
 //! [`ABANDONED_AFTER`] has lost its server, and any server may take it over
 //! by moving the heartbeat from the value it read, so two never both do.
-//! Rescore jobs, imports and bulk jobs all hold their work this way.
+//! Rescore jobs, imports and bulk jobs all hold their work this way, and
+//! [`watch`](super::watch) looks for silent ones on its own timer.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{sea_query::Expr, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -23,9 +24,11 @@ pub struct Leased<E: EntityTrait> {
 }
 
 /// The jobs of `E` in one of the `unfinished` statuses whose heartbeat
-/// stopped, each claimed for this server; with the heartbeat it now has.
+/// stopped before `now` (the core's clock), each claimed for this server;
+/// with the heartbeat it now has.
 pub async fn claim_abandoned<E, S>(
     db: &DatabaseConnection,
+    now: DateTime<Utc>,
     columns: Leased<E>,
     unfinished: [S; 2],
     lease: impl Fn(&E::Model) -> (Uuid, Option<DateTime<Utc>>),
@@ -34,7 +37,7 @@ where
     E: EntityTrait,
     S: Into<sea_orm::Value>,
 {
-    let stale = Utc::now() - ABANDONED_AFTER;
+    let stale = now - ABANDONED_AFTER;
     let found = E::find()
         .filter(columns.status.is_in(unfinished))
         .filter(columns.heartbeat.lt(stale))
@@ -43,7 +46,6 @@ where
     let mut claimed = Vec::new();
     for job in found {
         let (id, seen) = lease(&job);
-        let now = Utc::now();
         let moved = E::update_many()
             .col_expr(columns.heartbeat, Expr::value(now))
             .filter(columns.id.eq(id))

@@ -1,34 +1,50 @@
-//! Background jobs outlive their server: every sweep interval, each server
-//! looks for imports and bulk jobs whose heartbeat stopped and takes them
-//! over.
+//! Background work outlives its server. On its own timer, whatever the
+//! scoring settings, each server looks for jobs whose lease ran out
+//! (rescore jobs, imports and bulk jobs are taken over; a training is
+//! marked failed) and purges expired uploads. A job abandoned at any
+//! moment is resumed within [`super::lease::ABANDONED_AFTER`] plus
+//! [`LOOK_EVERY`].
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{bulk_jobs, imports};
+use super::{bulk_jobs, imports, scores};
 use crate::core::Core;
 
-/// Starts looking as an owned task, as often as the decay sweep runs (not
-/// at all when the sweep is off).
+/// How often a server looks.
+pub const LOOK_EVERY: Duration = Duration::from_secs(30);
+
+/// Starts looking, as an owned task: at once (a server that restarts after
+/// a crash takes its jobs back as soon as their lease runs out), then every
+/// [`LOOK_EVERY`], and whenever the core's clock is moved.
 pub async fn start(core: &Core) {
-    let Some(interval) = core.scoring().sweep_interval else {
-        return;
-    };
     let owned = core.clone();
     core.tasks()
-        .spawn("job watch", move |stop| run(owned, interval, stop))
+        .spawn("job watch", move |stop| run(owned, stop))
         .await;
 }
 
-async fn run(core: Core, interval: Duration, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+async fn run(core: Core, mut stop: watch::Receiver<bool>) {
+    let clock = core.clock().clone();
+    let mut moves = clock.watch();
     loop {
+        look(&core).await;
         tokio::select! {
-            _ = tick.tick() => {}
+            () = clock.tick(LOOK_EVERY, &mut moves) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        imports::run::resume_abandoned(&core).await;
-        bulk_jobs::run::resume_abandoned(&core).await;
+    }
+}
+
+/// One look; failures are logged and the next look tries again.
+pub async fn look(core: &Core) {
+    scores::jobs::resume_abandoned(core).await;
+    imports::run::resume_abandoned(core).await;
+    bulk_jobs::run::resume_abandoned(core).await;
+    if let Err(err) = scores::learned::training::fail_abandoned(core).await {
+        tracing::warn!(code = err.code(), "could not look for abandoned trainings");
+    }
+    if let Err(err) = imports::expiry::purge_expired(core).await {
+        tracing::warn!(code = err.code(), "could not purge expired uploads");
     }
 }

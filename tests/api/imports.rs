@@ -25,7 +25,7 @@ const ERRORS: &str = "query($id: ID!, $first: Int, $after: String) { leadImport(
     errors(first: $first, after: $after) { cursor row column field code message } } }";
 
 /// `POST /imports` with `body` as `content_type`; the status and the JSON answer.
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: Option<&str>,
     body: Vec<u8>,
@@ -44,13 +44,13 @@ async fn upload(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn uploaded(app: &TestApp, token: &str, csv: &str) -> String {
+pub(crate) async fn uploaded(app: &TestApp, token: &str, csv: &str) -> String {
     let (status, body) = upload(app, Some(token), csv.as_bytes().to_vec(), "text/csv").await;
     assert_eq!(status, 201, "{body}");
     body["id"].as_str().unwrap().to_string()
 }
 
-async fn start(app: &TestApp, token: &str, input: Value) -> String {
+pub(crate) async fn start(app: &TestApp, token: &str, input: Value) -> String {
     let body = app
         .gql(CREATE, json!({ "input": input }), Some(token))
         .await;
@@ -62,7 +62,7 @@ async fn start(app: &TestApp, token: &str, input: Value) -> String {
 }
 
 /// Polls the import until it ends (60 s at most).
-async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
+pub(crate) async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
     for _ in 0..600 {
         let body = app.gql(JOB, json!({ "id": id }), Some(token)).await;
         assert_ok(&body);
@@ -75,11 +75,11 @@ async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
     panic!("import {id} did not finish");
 }
 
-fn column(column: &str, field: &str) -> Value {
+pub(crate) fn column(column: &str, field: &str) -> Value {
     json!({ "column": column, "field": field })
 }
 
-async fn errors_csv(app: &TestApp, token: &str, id: &str) -> Vec<Vec<String>> {
+pub(crate) async fn errors_csv(app: &TestApp, token: &str, id: &str) -> Vec<Vec<String>> {
     let response = app
         .client
         .get(format!("{}/imports/{id}/errors.csv", app.address))
@@ -715,16 +715,14 @@ async fn job_id(app: &TestApp, token: &str) -> String {
         .to_string()
 }
 
-#[tokio::test]
-async fn an_import_killed_mid_way_is_taken_over_and_ends_as_an_uninterrupted_one_would() {
-    // No watcher of its own: the test plays the server that finds the job.
-    let app = spawn_app_with(|s| s.score_sweep_interval_secs = 0).await;
-    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+/// Starts a 600-row import on a second server and kills that server once
+/// a few chunks are in; returns the import's id.
+async fn killed_mid_way(app: &TestApp, manager: &crate::helpers::Tokens) -> uuid::Uuid {
     let mut csv = String::from("First,Last,Email\n");
     for n in 0..600 {
         csv.push_str(&format!("Lead,{n},lead{n}@example.com\n"));
     }
-    let upload_id = uploaded(&app, &manager.access, &csv).await;
+    let upload_id = uploaded(app, &manager.access, &csv).await;
     let (_, replica) = app.replica().await;
     let actor = app.actor(&manager.user_id).await;
     let request = ImportRequest {
@@ -743,7 +741,6 @@ async fn an_import_killed_mid_way_is_taken_over_and_ends_as_an_uninterrupted_one
         ..Default::default()
     };
     let job = imports::start(&replica, &actor, request).await.unwrap();
-    // Kill the server that runs it once a few chunks are in.
     loop {
         let now = lead_import::Entity::find_by_id(job.id)
             .one(&app.db)
@@ -767,19 +764,12 @@ async fn an_import_killed_mid_way_is_taken_over_and_ends_as_an_uninterrupted_one
         stopped.processed_rows
     );
     assert_eq!(stopped.status, lead_import::ImportStatus::Running);
-    lead_import::Entity::update_many()
-        .col_expr(
-            lead_import::Column::HeartbeatAt,
-            Expr::value(Utc::now() - chrono::Duration::minutes(10)),
-        )
-        .exec(&app.db)
-        .await
-        .unwrap();
+    job.id
+}
 
-    run::resume_abandoned(&app.core).await;
-    // A second server looking at the same moment finds nothing to claim.
-    run::resume_abandoned(&app.core).await;
-    let done = finished(&app, &manager.access, &job.id.to_string()).await;
+/// What an uninterrupted import of [`killed_mid_way`]'s file leaves.
+async fn ends_as_if_uninterrupted(app: &TestApp, manager: &crate::helpers::Tokens, id: uuid::Uuid) {
+    let done = finished(app, &manager.access, &id.to_string()).await;
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
     assert_eq!(
         [&done["created"], &done["processedRows"]],
@@ -806,4 +796,42 @@ async fn an_import_killed_mid_way_is_taken_over_and_ends_as_an_uninterrupted_one
         .await
         .unwrap();
     assert_eq!(history, 600);
+}
+
+#[tokio::test]
+async fn an_import_killed_mid_way_is_taken_over_and_ends_as_an_uninterrupted_one_would() {
+    let app = spawn_app().await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+    let id = killed_mid_way(&app, &manager).await;
+    // The test plays the servers that look (the app's own watch looks
+    // again only after its interval).
+    lead_import::Entity::update_many()
+        .col_expr(
+            lead_import::Column::HeartbeatAt,
+            Expr::value(Utc::now() - chrono::Duration::minutes(10)),
+        )
+        .exec(&app.db)
+        .await
+        .unwrap();
+
+    run::resume_abandoned(&app.core).await;
+    // A second server looking at the same moment finds nothing to claim.
+    run::resume_abandoned(&app.core).await;
+    ends_as_if_uninterrupted(&app, &manager, id).await;
+}
+
+#[tokio::test]
+async fn an_import_killed_mid_way_resumes_by_itself_with_the_sweep_off_once_its_lease_runs_out() {
+    let app = spawn_app_with(|s| s.score_sweep_interval_secs = 0).await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+    let id = killed_mid_way(&app, &manager).await;
+
+    // The lease (2 minutes) runs out; nobody but the server's own watch
+    // looks. Resumed within the lease plus one look (30 s): the clock is
+    // moved by that much, not slept.
+    app.core
+        .clock()
+        .advance(chrono::Duration::seconds(120 + 30));
+
+    ends_as_if_uninterrupted(&app, &manager, id).await;
 }

@@ -34,5 +34,6 @@ mod schema;
 mod scopes;
 mod scoring;
 mod shutdown;
+mod uploads;
 mod users;
 mod websocket;

@@ -127,7 +127,8 @@ async fn only_admins_start_or_read_rescore_jobs() {
 
 #[tokio::test]
 async fn a_job_whose_server_stopped_is_taken_over_and_finished() {
-    // No sweep of its own: the test plays the servers that look for abandoned jobs.
+    // The test plays the servers that look for abandoned jobs (the app's
+    // own watch looks again only after its interval).
     let app = spawn_app_with(|s| s.score_sweep_interval_secs = 0).await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     let lead = app.create_lead(&admin.access, json!({})).await;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{
     chunk::CHUNK_ROWS,
+    expiry,
     mapping::{key_field, missing_required, resolve, resolve_defaults, ColumnRequest},
     row::{self, read_row, RowError},
     run, upload,
@@ -53,13 +54,7 @@ pub async fn start(
 ) -> AppResult<lead_import::Model> {
     actor.may(Scope::LeadsWrite)?;
     let upload = upload::get(core, actor, request.upload_id).await?;
-    if upload.total_rows < 0 {
-        return Err(AppError::Conflict {
-            field: Some("upload_id".into()),
-            message: "this file is still being uploaded".into(),
-            existing_id: None,
-        });
-    }
+    expiry::importable(&upload)?;
     let header = upload::columns(&upload);
     let columns = resolve(&header, request.columns)?;
     let defaults = resolve_defaults(request.defaults)?;
@@ -279,6 +274,7 @@ pub async fn preview(
     defaults: Vec<(String, String)>,
 ) -> AppResult<Vec<PreviewRow>> {
     let upload = upload::get(core, actor, upload_id).await?;
+    expiry::importable(&upload)?;
     let header = upload::columns(&upload);
     let columns = resolve(&header, columns)?;
     let defaults = resolve_defaults(defaults)?;

@@ -2,7 +2,8 @@
 //! a byte-order mark, UTF-16 (Excel's "Unicode text"), or Windows-1252
 //! (Excel's plain CSV on Windows); comma, semicolon, tab or pipe between
 //! cells; quoted cells with line breaks. The file is read as a stream, so
-//! its size does not matter to memory.
+//! its size does not matter to memory. What is not such text (a workbook,
+//! a PDF, UTF-32, binary data) is told apart here and refused by name.
 use std::{
     fs::File,
     io::{self, BufReader, Read},
@@ -21,14 +22,56 @@ pub struct Format {
 
 /// Bytes looked at to find the delimiter and UTF-16 without a mark.
 const SAMPLE: usize = 64 * 1024;
+/// Control characters (other than tab and line breaks) in more than this
+/// share of the sample's characters, and at least [`BINARY_MIN`] of them,
+/// make it binary data, not a CSV file. Fewer are a text file's stray
+/// characters, refused cell by cell with their row and column.
+const BINARY_SHARE: f64 = 0.01;
+const BINARY_MIN: usize = 8;
+
+/// Why a file was not read as CSV.
+#[derive(Debug)]
+pub enum NotCsv {
+    Io(io::Error),
+    /// In words for the uploader.
+    Refused(String),
+}
+
+impl From<io::Error> for NotCsv {
+    fn from(err: io::Error) -> Self {
+        NotCsv::Io(err)
+    }
+}
+
+/// Files people upload by mistake, by their first bytes.
+const MAGIC: [(&[u8], &str); 7] = [
+    (b"PK\x03\x04", "an Excel workbook or another zip archive"),
+    (b"\xD0\xCF\x11\xE0", "an Excel 97-2003 workbook"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1F\x8B", "a gzip archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xFF\xD8\xFF", "a JPEG image"),
+    (b"\x7FELF", "a program"),
+];
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 
-/// Finds the encoding and the delimiter of the file at `path`.
-pub fn sniff(path: &Path) -> io::Result<Format> {
+/// Finds the encoding and the delimiter of the file at `path`, or why it
+/// is not a CSV file.
+pub fn sniff(path: &Path) -> Result<Format, NotCsv> {
     let mut sample = Vec::with_capacity(SAMPLE);
     File::open(path)?
         .take(SAMPLE as u64)
         .read_to_end(&mut sample)?;
+    if let Some((_, what)) = MAGIC.iter().find(|(magic, _)| sample.starts_with(magic)) {
+        return Err(NotCsv::Refused(format!(
+            "this is {what}, not a CSV file: save the sheet as CSV (UTF-8) and upload that"
+        )));
+    }
+    if is_utf32(&sample) {
+        return Err(NotCsv::Refused(
+            "the file is UTF-32, which is not read: save it as CSV in UTF-8 (or UTF-16)".into(),
+        ));
+    }
     let encoding = match Encoding::for_bom(&sample) {
         Some((encoding, _)) => encoding,
         None => match utf16_without_mark(&sample) {
@@ -49,10 +92,38 @@ pub fn sniff(path: &Path) -> io::Result<Format> {
                 Err(err)
             }
         })?;
+    let chars = text.chars().count().max(1);
+    let controls = text
+        .chars()
+        .filter(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        .count();
+    if controls >= BINARY_MIN && controls as f64 > BINARY_SHARE * chars as f64 {
+        return Err(NotCsv::Refused(
+            "the file is binary data, not text: upload a CSV file".into(),
+        ));
+    }
     Ok(Format {
         encoding,
         delimiter: delimiter(&text),
     })
+}
+
+/// UTF-32, by its byte-order mark or by three zero bytes in every four.
+fn is_utf32(sample: &[u8]) -> bool {
+    if sample.starts_with(&[0xFF, 0xFE, 0, 0]) || sample.starts_with(&[0, 0, 0xFE, 0xFF]) {
+        return true;
+    }
+    let quads = sample.len() / 4;
+    if quads < 4 {
+        return false;
+    }
+    let zeros = |offsets: [usize; 3]| {
+        sample
+            .chunks_exact(4)
+            .filter(|quad| offsets.iter().all(|&i| quad[i] == 0))
+            .count()
+    };
+    zeros([1, 2, 3]) * 10 >= quads * 9 || zeros([0, 1, 2]) * 10 >= quads * 9
 }
 
 /// A reader of the file's records, decoded to UTF-8.
@@ -161,7 +232,7 @@ mod tests {
     fn read_all(bytes: &[u8]) -> (Format, Vec<Vec<String>>) {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(bytes).unwrap();
-        let format = sniff(file.path()).unwrap();
+        let format = sniff(file.path()).unwrap_or_else(|e| panic!("{e:?}"));
         let rows = records(file.path(), format)
             .unwrap()
             .records()
@@ -216,5 +287,50 @@ mod tests {
         assert_eq!(delimiter("a;b;c\n\"1,5\";2;3\n4;5;6\n"), b';');
         assert_eq!(delimiter("a|b\n1|2\n"), b'|');
         assert_eq!(delimiter("single\nx\n"), b',');
+    }
+
+    fn refusal(bytes: &[u8]) -> String {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(bytes).unwrap();
+        match sniff(file.path()) {
+            Err(NotCsv::Refused(why)) => why,
+            other => panic!("read as CSV: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn workbooks_utf32_and_binary_data_are_refused_by_name() {
+        assert!(refusal(b"PK\x03\x04\x14\x00\x06\x00rest of a zip").contains("Excel workbook"));
+        assert!(refusal(b"%PDF-1.7\n...").contains("PDF"));
+        let text = "Name,City\nAda,London\n";
+        let le: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_le_bytes())
+            .collect();
+        let mut marked = vec![0xFF, 0xFE, 0, 0];
+        marked.extend(&le);
+        assert!(refusal(&marked).contains("UTF-32"));
+        assert!(refusal(&le).contains("UTF-32"));
+        let be: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_be_bytes())
+            .collect();
+        assert!(refusal(&be).contains("UTF-32"));
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        assert!(refusal(&noise).contains("binary"));
+    }
+
+    #[test]
+    fn a_stray_control_character_in_one_cell_is_not_binary_data() {
+        let mut csv = String::from("Name,City\n");
+        for n in 0..200 {
+            csv.push_str(&format!("Lead {n},Town\n"));
+        }
+        csv.push_str("Bad\u{0}Name,Town\n");
+        let (format, rows) = read_all(csv.as_bytes());
+        assert_eq!(format.delimiter, b',');
+        assert_eq!(rows.last().unwrap()[0], "Bad\u{0}Name");
     }
 }

@@ -2,9 +2,11 @@
 //! (read as [`file`] describes, staged as rows in the database); a
 //! [`mapping`] says what each column means; [`control`] starts, watches
 //! and cancels the job, which [`run`] carries out (and resumes on any
-//! server) a [`chunk`] per transaction.
+//! server) a [`chunk`] per transaction. [`expiry`] bounds what uploads
+//! keep in the database.
 mod chunk;
 pub mod control;
+pub mod expiry;
 pub mod file;
 pub mod mapping;
 mod plan;

@@ -201,7 +201,11 @@ pub async fn resume_abandoned(core: &Core) {
         heartbeat: lead_import::Column::HeartbeatAt,
     };
     let unfinished = [ImportStatus::Queued, ImportStatus::Running];
-    match lease::claim_abandoned(core.db(), columns, unfinished, |j| (j.id, j.heartbeat_at)).await {
+    match lease::claim_abandoned(core.db(), core.clock().now(), columns, unfinished, |j| {
+        (j.id, j.heartbeat_at)
+    })
+    .await
+    {
         Ok(claimed) => {
             for (mut job, at) in claimed {
                 tracing::warn!(import = %job.id, row = job.last_row, "resuming an abandoned lead import");

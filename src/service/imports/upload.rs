@@ -3,7 +3,6 @@
 //! that reads it, and where a preview reads its first rows.
 use std::path::Path;
 
-use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -42,11 +41,18 @@ pub async fn stage(
     size: u64,
 ) -> AppResult<lead_import_upload::Model> {
     actor.may(Scope::LeadsWrite)?;
+    let file_name = match file_name {
+        Some(name) => printable_name(&name)?,
+        None => None,
+    };
     let owned = path.to_path_buf();
     let format = tokio::task::spawn_blocking(move || file::sniff(&owned))
         .await
         .map_err(|e| AppError::internal(format!("sniffing an upload: {e}")))?
-        .map_err(|e| AppError::internal(format!("reading an upload: {e}")))?;
+        .map_err(|e| match e {
+            file::NotCsv::Refused(why) => AppError::bad_input("file", why),
+            file::NotCsv::Io(e) => AppError::internal(format!("reading an upload: {e}")),
+        })?;
     let (tx, mut rx) = mpsc::channel::<Result<Read, String>>(2);
     let owned = path.to_path_buf();
     let reader = tokio::task::spawn_blocking(move || read_rows(&owned, format, &tx));
@@ -64,14 +70,15 @@ pub async fn stage(
     let upload = lead_import_upload::ActiveModel {
         id: Set(id),
         uploaded_by: Set(Some(actor.user_id).filter(|id| !id.is_nil())),
-        file_name: Set(file_name.map(|n| n.chars().take(255).collect())),
+        file_name: Set(file_name),
         encoding: Set(format.encoding.name().to_string()),
         delimiter: Set(delimiter),
         columns: Set(json!(header)),
         // Not importable until every row is in.
         total_rows: Set(-1),
         size_bytes: Set(size as i64),
-        created_at: Set(Utc::now()),
+        created_at: Set(core.clock().now()),
+        purged_at: Set(None),
     }
     .insert(core.db())
     .await?;
@@ -134,6 +141,7 @@ fn read_rows(path: &Path, format: file::Format, tx: &mpsc::Sender<Result<Read, S
     };
     let mut record = csv::StringRecord::new();
     let mut number = 1i64;
+    let mut names: Vec<String> = Vec::new();
     let mut batch = Vec::with_capacity(ROWS_PER_INSERT);
     loop {
         match reader.read_record(&mut record) {
@@ -145,6 +153,10 @@ fn read_rows(path: &Path, format: file::Format, tx: &mpsc::Sender<Result<Read, S
             }
         }
         let cells: Vec<String> = record.iter().map(str::to_string).collect();
+        if let Some(refusal) = control_character(number, &names, &cells) {
+            let _ = tx.blocking_send(Err(refusal));
+            return;
+        }
         if number == 1 {
             if cells.len() > MAX_FILE_COLUMNS {
                 let _ = tx.blocking_send(Err(format!(
@@ -153,7 +165,8 @@ fn read_rows(path: &Path, format: file::Format, tx: &mpsc::Sender<Result<Read, S
                 )));
                 return;
             }
-            if tx.blocking_send(Ok(Read::Header(header(cells)))).is_err() {
+            names = header(cells);
+            if tx.blocking_send(Ok(Read::Header(names.clone()))).is_err() {
                 return;
             }
         } else if !cells.iter().all(|c| c.is_empty()) {
@@ -171,6 +184,50 @@ fn read_rows(path: &Path, format: file::Format, tx: &mpsc::Sender<Result<Read, S
     if !batch.is_empty() {
         let _ = tx.blocking_send(Ok(Read::Rows(batch)));
     }
+}
+
+/// Where a row holds a control character other than tab and line breaks,
+/// in words naming the row and the column: the file is refused, never
+/// stored with it (PostgreSQL cannot hold a NUL in text, and no field
+/// may carry one).
+fn control_character(row: i64, names: &[String], cells: &[String]) -> Option<String> {
+    cells.iter().enumerate().find_map(|(i, cell)| {
+        let c = cell
+            .chars()
+            .find(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))?;
+        let column = match names.get(i) {
+            Some(name) if row > 1 => format!("column {} ({name:?})", i + 1),
+            _ => format!("column {}", i + 1),
+        };
+        let header = if row == 1 { " (the header)" } else { "" };
+        Some(format!(
+            "row {row}{header}, {column}: the control character U+{:04X} is not allowed in a \
+             cell (tab and line breaks are); remove it and upload the file again",
+            c as u32
+        ))
+    })
+}
+
+/// A file name as people read it: its last path part (a browser may send
+/// a whole path), trimmed, at most 255 characters; none when blank. A
+/// control character, or one that turns text around or hides in it
+/// (`invoice\u{202E}vsc.exe` shows as `invoiceexe.csv`), is refused.
+pub fn printable_name(name: &str) -> AppResult<Option<String>> {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if let Some(c) = name.chars().find(|&c| hidden(c)) {
+        return Err(AppError::bad_input(
+            "file_name",
+            format!(
+                "the file name holds the unprintable character U+{:04X}: name the file with printable text",
+                c as u32
+            ),
+        ));
+    }
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    Ok((!base.is_empty()).then(|| base.chars().take(255).collect()))
 }
 
 /// Header cells made usable as names: trimmed, none blank, none twice.
@@ -251,4 +308,42 @@ pub async fn rows<C: sea_orm::ConnectionTrait>(
             (row.row_number, cells)
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_control_character_is_named_by_row_and_column() {
+        let names = vec!["Name".to_string(), "Email".to_string()];
+        let cells = vec!["Ada".to_string(), "a\u{0}@x.io".to_string()];
+        let why = control_character(7, &names, &cells).unwrap();
+        assert!(why.starts_with("row 7, column 2 (\"Email\")"), "{why}");
+        assert!(why.contains("U+0000"), "{why}");
+        let header = control_character(1, &[], &["Na\u{1}me".to_string()]).unwrap();
+        assert!(
+            header.starts_with("row 1 (the header), column 1"),
+            "{header}"
+        );
+        let fine = vec!["tab\there".to_string(), "two\r\nlines".to_string()];
+        assert!(control_character(3, &names, &fine).is_none());
+    }
+
+    #[test]
+    fn file_names_are_printable_text_or_refused() {
+        let name = |n: &str| printable_name(n).unwrap();
+        assert_eq!(name("leads.csv").as_deref(), Some("leads.csv"));
+        assert_eq!(
+            name("C:\\Users\\pat\\leads.csv").as_deref(),
+            Some("leads.csv")
+        );
+        assert_eq!(name("  "), None);
+        assert_eq!(name(&"x".repeat(300)).unwrap().len(), 255);
+        for hidden in ["leads\u{0}.csv", "invoice\u{202E}vsc.exe", "a\u{7}b"] {
+            let err = printable_name(hidden).unwrap_err();
+            assert_eq!(err.code(), "BAD_USER_INPUT");
+            assert!(err.message().starts_with("fileName:"), "{}", err.message());
+        }
+    }
 }

@@ -221,7 +221,11 @@ pub async fn resume_abandoned(core: &Core) {
         heartbeat: rescore_job::Column::HeartbeatAt,
     };
     let unfinished = [JobStatus::Queued, JobStatus::Running];
-    match lease::claim_abandoned(core.db(), columns, unfinished, |j| (j.id, j.heartbeat_at)).await {
+    match lease::claim_abandoned(core.db(), core.clock().now(), columns, unfinished, |j| {
+        (j.id, j.heartbeat_at)
+    })
+    .await
+    {
         Ok(claimed) => {
             for (mut job, at) in claimed {
                 tracing::warn!(job = %job.id, "resuming an abandoned rescore job");

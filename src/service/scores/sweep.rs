@@ -2,14 +2,14 @@
 //! rescores the leads the interval made stale, even when nothing happened
 //! to them: a lead is never more than one interval stale, in
 //! `leads(orderBy: SCORE)` or in the call list. Replicas share the work
-//! (the walk skips rows another holds), and each tick also takes over
-//! rescore jobs whose server stopped and trains a model when one is due.
+//! (the walk skips rows another holds), and each tick also trains a model
+//! when one is due.
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::{jobs, learned, walk::Walk};
+use super::{learned, walk::Walk};
 use crate::{core::Core, error::AppResult};
 
 /// Rescores every live lead stale at `stale_before`; returns the number.
@@ -31,7 +31,6 @@ pub async fn run(core: Core, interval: Duration, mut stop: watch::Receiver<bool>
             _ = tick.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        jobs::resume_abandoned(&core).await;
         if let Err(err) = learned::schedule::retrain_if_due(&core).await {
             err.log();
             tracing::warn!(code = err.code(), "could not check whether a model is due");

@@ -13,7 +13,6 @@ use crate::{
 
 /// Checked at every sweep tick.
 pub async fn retrain_if_due(core: &Core) -> AppResult<()> {
-    training::fail_abandoned(core).await?;
     let models = scoring_model::Entity::find()
         .filter(Column::Status.ne(ModelStatus::Failed))
         .order_by_desc(Column::Version)

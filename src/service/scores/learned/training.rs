@@ -6,7 +6,7 @@
 //! replica; one whose server stopped is marked failed at the next sweep.
 use std::collections::HashMap;
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -36,15 +36,13 @@ use crate::{
         history::names_a_feature, model::DEFAULT_ALPHA, observe, slice_key, train, EncoderConfig,
         Example, TrainConfig, Trained,
     },
-    service::{audit, scores::inputs::inventory},
+    service::{audit, lease::ABANDONED_AFTER, scores::inputs::inventory},
 };
 
 /// Labelled leads read per batch.
 const BATCH: usize = 1_000;
 /// Feature names an exclusion may hold, and how long each may be.
 const MAX_EXCLUDED: usize = 200;
-/// A training whose heartbeat is older than this lost its server.
-const ABANDONED_AFTER: Duration = Duration::minutes(2);
 
 /// Starts training a model in the background (admins); `excluded` names
 /// features (or `prefix*`) it must not use.
@@ -335,8 +333,8 @@ async fn store(
 }
 
 /// Marks trainings whose server stopped as failed.
-pub(super) async fn fail_abandoned(core: &Core) -> AppResult<()> {
-    let stale = Utc::now() - ABANDONED_AFTER;
+pub async fn fail_abandoned(core: &Core) -> AppResult<()> {
+    let stale = core.clock().now() - ABANDONED_AFTER;
     let abandoned: Vec<Uuid> = scoring_model::Entity::find()
         .select_only()
         .column(Column::Id)
