@@ -6,6 +6,7 @@ use futures_util::{stream, Stream};
 
 use super::{
     context::ContextExt,
+    paging,
     types::{
         lead_import::{AttributeType, DedupeKey, OnMatch},
         LeadImport, LeadImportPreviewRow, LeadImportUpload,
@@ -117,13 +118,14 @@ impl ImportQuery {
         ))
     }
 
-    /// Your imports, newest first (admins: everyone's); at most 100.
+    /// Your imports, newest first (admins: everyone's); `first` is 1 to 100.
+    #[graphql(complexity = "paging::cost(Some(first), None, child_complexity)")]
     async fn lead_imports(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
     ) -> Result<Vec<LeadImport>> {
-        let first = first.clamp(1, 100) as u64;
+        let first = paging::size("first", Some(first))?.unwrap_or(20);
         let jobs = imports::control::list(ctx.core(), ctx.actor()?, first).await?;
         Ok(jobs.into_iter().map(LeadImport::new).collect())
     }

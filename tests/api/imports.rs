@@ -835,3 +835,33 @@ async fn an_import_killed_mid_way_resumes_by_itself_with_the_sweep_off_once_its_
 
     ends_as_if_uninterrupted(&app, &manager, id).await;
 }
+
+#[tokio::test]
+async fn the_list_of_imports_takes_the_one_paging_rule() {
+    let app = spawn_app().await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+
+    for first in [0, -1, 101] {
+        let body = app
+            .gql(
+                "query($n: Int!) { leadImports(first: $n) { id } }",
+                json!({ "n": first }),
+                Some(&manager.access),
+            )
+            .await;
+        assert_eq!(error_code(&body), "BAD_USER_INPUT", "{first}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["field"], "first");
+        assert!(body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("100"));
+    }
+    let fine = app
+        .gql(
+            "{ leadImports(first: 100) { id } }",
+            json!({}),
+            Some(&manager.access),
+        )
+        .await;
+    assert_ok(&fine);
+}
