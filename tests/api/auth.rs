@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_ok, error_code, spawn_app, spawn_app_with, tokens, PASSWORD, TEST_SECRET,
+    assert_ok, error_code, session_of, spawn_app, spawn_app_with, tokens, PASSWORD, TEST_SECRET,
 };
 
 const REGISTER: &str = "mutation($input: RegisterInput!) {
@@ -336,10 +336,10 @@ async fn me_without_a_token_is_unauthenticated() {
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 }
 
-fn claims(user_id: &str, overrides: Value) -> Value {
+fn claims(user_id: &str, session: uuid::Uuid, overrides: Value) -> Value {
     let now = chrono::Utc::now().timestamp();
     let mut claims = json!({
-        "sub": user_id, "role": "ADMIN", "ver": 0, "sid": uuid::Uuid::now_v7(), "typ": "access",
+        "sub": user_id, "role": "ADMIN", "ver": 0, "sid": session, "typ": "access",
         "iss": "leadscore", "aud": "leadscore-api", "iat": now, "exp": now + 600
     });
     for (key, value) in overrides.as_object().unwrap() {
@@ -360,8 +360,11 @@ fn sign(claims: &Value, secret: &str) -> String {
 #[tokio::test]
 async fn tokens_that_are_expired_forged_unsigned_or_meant_for_others_are_rejected() {
     let app = spawn_app().await;
-    let id = app.create_user("admin@example.com", Role::Admin).await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let (id, sid) = (admin.user_id.clone(), session_of(&admin.access));
+    let other = app.signed_in("other@example.com", Role::Admin).await;
     let now = chrono::Utc::now().timestamp();
+    let claims = |id: &str, overrides: Value| claims(id, sid, overrides);
     let valid = sign(&claims(&id, json!({})), TEST_SECRET);
     let header_none = base64_url(br#"{"alg":"none","typ":"JWT"}"#);
     let payload = base64_url(claims(&id, json!({})).to_string().as_bytes());
@@ -394,6 +397,20 @@ async fn tokens_that_are_expired_forged_unsigned_or_meant_for_others_are_rejecte
             sign(&claims(&id, json!({ "typ": "refresh" })), TEST_SECRET),
         ),
         ("garbage", "not.a.token".to_string()),
+        (
+            "a session never opened",
+            sign(
+                &claims(&id, json!({ "sid": uuid::Uuid::now_v7() })),
+                TEST_SECRET,
+            ),
+        ),
+        (
+            "another user's session",
+            sign(
+                &claims(&id, json!({ "sid": session_of(&other.access) })),
+                TEST_SECRET,
+            ),
+        ),
     ];
 
     // The control: the same claims, properly signed, are accepted.

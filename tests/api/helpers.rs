@@ -294,6 +294,14 @@ pub fn tokens(payload: &Value) -> Tokens {
     }
 }
 
+/// The session (`sid`) an access token belongs to, read from its payload.
+pub fn session_of(access_token: &str) -> uuid::Uuid {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let payload = access_token.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    uuid::Uuid::parse_str(claims["sid"].as_str().unwrap()).unwrap()
+}
+
 /// The `extensions.code` of the first error, or panics with the body.
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]

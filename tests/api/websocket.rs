@@ -7,7 +7,7 @@ use leadscore::{auth::token::TokenKeys, entity::user::Role};
 use serde_json::json;
 
 use crate::{
-    helpers::{spawn_app, TEST_SECRET},
+    helpers::{session_of, spawn_app, TEST_SECRET},
     live::Live,
 };
 
@@ -65,7 +65,7 @@ async fn a_connection_ends_with_4403_when_its_access_token_expires() {
             uuid::Uuid::parse_str(&rep.user_id).unwrap(),
             Role::SalesRep,
             0,
-            uuid::Uuid::now_v7(),
+            session_of(&rep.access),
             Utc::now() - chrono::Duration::minutes(15) + chrono::Duration::seconds(2),
         )
         .unwrap();

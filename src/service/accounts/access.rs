@@ -1,7 +1,10 @@
 //! Whether a user may act now: active, and their session not ended. The
 //! one check behind both a request's bearer token and a live connection's
 //! periodic re-check.
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, EntityTrait, Order, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -11,7 +14,9 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-/// The user, if active and (with a session) that session not revoked.
+/// The user, if active and (with a session) that session theirs and not
+/// revoked. The session must exist: a token naming one that was never
+/// opened is refused, so a leaked signing key alone cannot mint sessions.
 async fn current_user(
     core: &Core,
     user_id: Uuid,
@@ -27,12 +32,17 @@ async fn current_user(
     let Some(session) = session else {
         return Ok(Some(user));
     };
-    let revoked = refresh_token::Entity::find()
+    // A revoked token of the family first, if there is one.
+    let token = refresh_token::Entity::find()
         .filter(refresh_token::Column::FamilyId.eq(session))
-        .filter(refresh_token::Column::RevokedAt.is_not_null())
+        .order_by(
+            Expr::col(refresh_token::Column::RevokedAt).is_null(),
+            Order::Asc,
+        )
         .one(core.reads())
         .await?;
-    Ok(revoked.is_none().then_some(user))
+    let open = token.is_some_and(|t| t.user_id == user.id && t.revoked_at.is_none());
+    Ok(open.then_some(user))
 }
 
 /// Turns a bearer token into an [`Actor`]: the token verifies, the user is
