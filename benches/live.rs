@@ -102,26 +102,16 @@ async fn main() {
             hash.clone(),
         )
         .await;
+        let session = support::session(&txn, rep.id).await;
         let (token, _) = keys
-            .issue(
-                rep.id,
-                Role::SalesRep,
-                0,
-                Uuid::now_v7(),
-                chrono::Utc::now(),
-            )
+            .issue(rep.id, Role::SalesRep, 0, session, chrono::Utc::now())
             .unwrap();
         reps.push((rep.id, token));
     }
     txn.commit().await.unwrap();
+    let session = support::session(&db, manager.id).await;
     let (manager_token, _) = keys
-        .issue(
-            manager.id,
-            Role::Manager,
-            0,
-            Uuid::now_v7(),
-            chrono::Utc::now(),
-        )
+        .issue(manager.id, Role::Manager, 0, session, chrono::Utc::now())
         .unwrap();
     let actor = Actor::from_user(&manager, None);
     let core = app::core(&settings, db.clone()).await.expect("core");

@@ -113,3 +113,27 @@ pub async fn user<C: sea_orm::ConnectionTrait>(
     .await
     .expect("user")
 }
+
+/// Opens a session for `user_id` as signing in would (its first refresh
+/// token) and returns the session id an access token must name.
+#[allow(dead_code)] // only the benchmarks that mint tokens
+pub async fn session<C: sea_orm::ConnectionTrait>(conn: &C, user_id: uuid::Uuid) -> uuid::Uuid {
+    use leadscore::{auth::token, entity::refresh_token};
+    use sea_orm::{ActiveModelTrait, Set};
+    let family = uuid::Uuid::now_v7();
+    let now = chrono::Utc::now();
+    refresh_token::ActiveModel {
+        id: Set(uuid::Uuid::now_v7()),
+        user_id: Set(user_id),
+        family_id: Set(family),
+        token_hash: Set(token::hash_secret(&token::new_opaque_secret())),
+        created_at: Set(now),
+        expires_at: Set(now + token::REFRESH_TTL),
+        used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(conn)
+    .await
+    .expect("session");
+    family
+}
