@@ -121,6 +121,63 @@ async fn a_duplicate_email_is_a_conflict_naming_the_existing_lead_unless_allowed
 }
 
 #[tokio::test]
+async fn a_rep_learns_nothing_of_a_lead_out_of_sight_by_its_email() {
+    let app = spawn_app().await;
+    let m = manager(&app).await;
+    let rep = app.signed_in("rep@example.com", Role::SalesRep).await;
+    let theirs = app
+        .create_lead(&m.access, json!({ "email": "taken@example.com" }))
+        .await;
+    let mine = app
+        .create_lead(&rep.access, json!({ "email": "mine@example.com" }))
+        .await;
+
+    let beside = app
+        .gql(
+            CREATE,
+            json!({ "input": { "firstName": "B", "lastName": "C", "email": "taken@example.com" } }),
+            Some(&rep.access),
+        )
+        .await;
+    let own_twice = app
+        .gql(
+            CREATE,
+            json!({ "input": { "firstName": "B", "lastName": "C", "email": "mine@example.com" } }),
+            Some(&rep.access),
+        )
+        .await;
+    let managers_view = app
+        .gql(
+            CREATE,
+            json!({ "input": { "firstName": "B", "lastName": "C", "email": "taken@example.com" } }),
+            Some(&m.access),
+        )
+        .await;
+
+    assert_ok(&beside);
+    assert_ne!(beside["data"]["createLead"]["id"], theirs.as_str());
+    assert_eq!(
+        error_code(&own_twice),
+        "CONFLICT",
+        "their own lead is theirs to see"
+    );
+    assert_eq!(
+        own_twice["errors"][0]["extensions"]["existingId"],
+        mine.as_str()
+    );
+    assert_eq!(error_code(&managers_view), "CONFLICT");
+    let untouched = lead::Entity::find_by_id(uuid::Uuid::parse_str(&theirs).unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        untouched.first_name, "Pat",
+        "the lead out of sight is unchanged"
+    );
+}
+
+#[tokio::test]
 async fn an_update_changes_and_clears_fields_audits_them_and_logs_a_status_change() {
     let app = spawn_app().await;
     let m = manager(&app).await;

@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::{
-    mapping::key_field,
     row::{read_row, RowRead},
     upload,
 };
@@ -60,15 +59,6 @@ impl Runner {
             0 => CHUNK_ROWS as u64,
             n => n as u64,
         }
-    }
-
-    pub(super) fn key_column(&self) -> Option<&str> {
-        let field = key_field(self.settings.dedupe_key?);
-        self.settings
-            .columns
-            .iter()
-            .find(|c| c.target == lead_import::Target::Field(field.into()))
-            .map(|c| c.header.as_str())
     }
 
     pub(super) fn email_column(&self) -> Option<&str> {

@@ -2,28 +2,28 @@
 //! matches, is skipped, or fails (and why), by the rules `createLead` and
 //! `updateLead` keep, with the leads a key finds looked up for the chunk at
 //! once.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
 use super::{
     chunk::Runner,
-    mapping::key_field,
     row::{apply, RowError, RowRead},
 };
 use crate::{
+    auth::Actor,
     db::UnitOfWork,
     entity::{
         lead,
         lead_import::{self, DedupeKey, OnMatch},
     },
     error::{client_path, AppError, AppResult},
-    service::leads::{visibility::visible_among, write::new_row},
+    service::leads::{visibility::find_visible, write::new_row},
 };
 
 /// A lead a row creates, planned.
@@ -86,7 +86,7 @@ impl Runner {
         let on_match = self.settings.on_match.unwrap_or(OnMatch::Skip);
         let keys: Vec<String> = reads.iter().filter_map(|(_, r)| r.key.clone()).collect();
         let mut matched: HashMap<String, Matched> = match key {
-            Some(key) => find_by_key(uow, key, &keys)
+            Some(key) => find_by_key(uow, &self.actor, key, &keys)
                 .await?
                 .into_iter()
                 .map(|(k, id)| (k, Matched::Existing(id)))
@@ -97,7 +97,7 @@ impl Runner {
         let check_emails = key != Some(DedupeKey::Email) && on_match != OnMatch::Create;
         let mut emails: HashMap<String, Matched> = if check_emails {
             let emails: Vec<String> = reads.iter().filter_map(|(_, r)| r.email.clone()).collect();
-            find_by_key(uow, DedupeKey::Email, &emails)
+            find_by_key(uow, &self.actor, DedupeKey::Email, &emails)
                 .await?
                 .into_iter()
                 .map(|(k, id)| (k, Matched::Existing(id)))
@@ -105,30 +105,7 @@ impl Runner {
         } else {
             HashMap::new()
         };
-        let visible: Option<HashSet<Uuid>> = if self.actor.is_manager_or_admin() {
-            None
-        } else {
-            let ids: Vec<Uuid> = matched
-                .values()
-                .filter_map(|m| match m {
-                    Matched::Existing(id) => Some(*id),
-                    Matched::Created(_) => None,
-                })
-                .collect();
-            let stmt = uow
-                .conn()
-                .get_database_backend()
-                .build(&visible_among(&self.actor, ids));
-            let rows = uow.conn().query_all_raw(stmt).await?;
-            Some(
-                rows.iter()
-                    .filter_map(|r| r.try_get_by_index::<Uuid>(0).ok())
-                    .collect(),
-            )
-        };
-        let key_column = self.key_column().map(str::to_string);
         let email_column = self.email_column().map(str::to_string);
-        let key_name = self.settings.dedupe_key.map(key_field).unwrap_or("email");
         let exists = |what: &str| format!("a lead with this {what} already exists");
         let now = Utc::now();
         let mut plan = Plan::default();
@@ -150,19 +127,6 @@ impl Runner {
                 .and_then(|k| matched.get(k).copied())
                 .or(seen_before.then_some(Matched::Created(None)));
             if let (Some(target), false) = (target, on_match == OnMatch::Create) {
-                let hidden = matches!((&visible, target), (Some(v), Matched::Existing(id)) if !v.contains(&id));
-                if hidden {
-                    plan.failed += 1;
-                    plan.errors.push((
-                        row,
-                        conflict(
-                            key_column.as_deref(),
-                            key_name,
-                            &exists(&client_path(key_name)),
-                        ),
-                    ));
-                    continue;
-                }
                 match (on_match, target) {
                     (OnMatch::Update, Matched::Existing(lead_id)) => {
                         plan.changes.push(Change { row, lead_id, read })
@@ -238,9 +202,13 @@ fn row_error(err: AppError, columns: &[lead_import::ColumnMap]) -> RowError {
     }
 }
 
-/// Live leads by a key's values, the oldest for each.
+/// Live leads `actor` may see by a key's values, the oldest for each. A
+/// rep's rows never match another rep's lead: that would tell them it
+/// exists (a CONFLICT row did), so such a row creates the rep's own lead,
+/// as `createLead` does.
 async fn find_by_key(
     uow: &UnitOfWork,
+    actor: &Actor,
     key: DedupeKey,
     values: &[String],
 ) -> AppResult<HashMap<String, Uuid>> {
@@ -256,12 +224,11 @@ async fn find_by_key(
             DedupeKey::Email => Expr::expr(Func::lower(Expr::col((lead::Entity, column)))),
             _ => Expr::col((lead::Entity, column)),
         };
-        let rows: Vec<(Uuid, Option<String>)> = lead::Entity::find()
+        let rows: Vec<(Uuid, Option<String>)> = find_visible(actor)
             .select_only()
             .column(lead::Column::Id)
             .column(column)
             .filter(matched.is_in(chunk.iter().cloned()))
-            .filter(lead::Column::DeletedAt.is_null())
             .order_by_asc(lead::Column::Id)
             .into_tuple()
             .all(uow.conn())

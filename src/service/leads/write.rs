@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{
     fields::{audit_diff, LeadChange, NewLead},
     status,
-    visibility::{get, get_for_update},
+    visibility::{find_visible, get, get_for_update},
 };
 use crate::{
     auth::{Actor, Scope},
@@ -103,16 +103,18 @@ pub fn check_budget(min: Option<i64>, max: Option<i64>) -> AppResult<()> {
     }
 }
 
-/// CONFLICT when a live lead has this email. Its id is shown only to a
-/// person who may see it: a key writes, it may not learn which leads exist.
+/// CONFLICT when a live lead `actor` may see has this email. A lead out of
+/// their sight (another rep's) does not count: answering CONFLICT would
+/// tell a rep it exists, so the rep's lead is created beside it, as if it
+/// did not exist for them (managers see both). A key writes for its admin,
+/// who sees every lead; it is told of the duplicate but not its id.
 async fn ensure_unique_email(
     uow: &UnitOfWork,
     actor: &Actor,
     email: &str,
     except: Option<Uuid>,
 ) -> AppResult<()> {
-    let mut query = lead::Entity::find()
-        .filter(Column::DeletedAt.is_null())
+    let mut query = find_visible(actor)
         // Through the index on lower(email): emails are stored lower-cased.
         .filter(Expr::expr(Func::lower(Expr::col((lead::Entity, Column::Email)))).eq(email));
     if let Some(id) = except {
@@ -121,13 +123,13 @@ async fn ensure_unique_email(
     let Some(existing) = query.one(uow.conn()).await? else {
         return Ok(());
     };
-    let visible = actor.key.is_none() && get(uow.conn(), actor, existing.id).await.is_ok();
+    let shown = actor.key.is_none();
     Err(AppError::Conflict {
         field: Some("email".into()),
         message:
             "a lead with this email already exists (pass allowDuplicate: true to create it anyway)"
                 .into(),
-        existing_id: visible.then_some(existing.id),
+        existing_id: shown.then_some(existing.id),
     })
 }
 
