@@ -119,6 +119,7 @@ pub async fn start_with(url: &str, env: &[(&str, String)]) -> Server {
         .env("DATABASE_URL", url)
         .env("SECRET_KEY", SECRET_KEY)
         .env("LEADSCORE_BIND", format!("127.0.0.1:{port}"))
+        .env("METRICS_TOKEN", METRICS_TOKEN)
         .env(
             "RUST_LOG",
             std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
@@ -137,7 +138,7 @@ pub async fn start_with(url: &str, env: &[(&str, String)]) -> Server {
     let client = reqwest::Client::new();
     for _ in 0..300 {
         if client
-            .get(format!("{}/health", server.base))
+            .get(format!("{}/livez", server.base))
             .send()
             .await
             .is_ok()
@@ -172,8 +173,14 @@ pub async fn token(base: &str, email: &str) -> String {
         .to_string()
 }
 
+/// The token `/health.json` needs on the main address.
+pub const METRICS_TOKEN: &str = "bench-metrics-token";
+
 pub async fn statements(base: &str) -> u64 {
-    let health: Value = reqwest::get(format!("{base}/health.json"))
+    let health: Value = reqwest::Client::new()
+        .get(format!("{base}/health.json"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
         .await
         .expect("health")
         .json()

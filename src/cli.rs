@@ -153,7 +153,11 @@ async fn serve(settings: Settings, demo_data: bool, migrate: bool) -> Result<(),
     };
     let base = format!("http://{host}:{}", addr.port());
     tracing::info!(database = %settings.database_url.as_ref().map_or("embedded SQLite (leadscore.db)", |_| "DATABASE_URL"), "leadscore listening on {base}");
-    eprintln!("\n  leadscore is running.\n  GraphiQL:  {base}/graphiql\n  GraphQL:   {base}/graphql  (websocket: ws://{host}:{}/graphql/ws)\n  Health:    {base}/health.json\n", addr.port());
+    let health = match app.admin_addr() {
+        Some(admin) => format!("http://{admin}/health  (ADMIN_BIND)"),
+        None => format!("{base}/readyz  (the dashboard: set ADMIN_BIND=127.0.0.1:9100)"),
+    };
+    eprintln!("\n  leadscore is running.\n  GraphiQL:  {base}/graphiql\n  GraphQL:   {base}/graphql  (websocket: ws://{host}:{}/graphql/ws)\n  Health:    {health}\n", addr.port());
     app.run_until_stopped()
         .await
         .map_err(|e| format!("server error: {e}"))

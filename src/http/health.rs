@@ -1,12 +1,15 @@
 //! Liveness, readiness, the health document (`/health.json`) and the
 //! dashboard that draws it (`/health`). Readiness on PostgreSQL follows the
 //! watchdog's probes, so it turns 503 within about half a second of an
-//! outage without each probe waiting on the pool.
+//! outage without each probe waiting on the pool. The public address
+//! answers `/livez` and a bare `/readyz` to anyone; the detail (database
+//! user, host and failure, pool, jobs) is for ADMIN_BIND, or for a caller
+//! with the metrics token.
 use std::time::Duration;
 
 use axum::{
     extract::State,
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -63,15 +66,22 @@ async fn database_problem(state: &AppState) -> Option<Problem> {
     }
 }
 
+/// Ready or not, and nothing more: why is in `/health.json`.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match database_problem(&state).await {
         None => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Some(diag) => (
+        Some(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(
-                json!({ "status": "unavailable", "database": { "class": diag.class, "message": diag.message } }),
-            ),
+            Json(json!({ "status": "unavailable" })),
         ),
+    }
+}
+
+/// `/health.json` on the public address: for a caller with the metrics token.
+pub async fn guarded(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match super::metrics::refused(&state, &headers) {
+        Some(refusal) => refusal,
+        None => health(State(state)).await,
     }
 }
 

@@ -1,12 +1,12 @@
 //! `GET /metrics` (Prometheus text) and the layer that counts requests.
-//! On the main address it needs `Authorization: Bearer <METRICS_TOKEN>`
-//! and is not served without one; on ADMIN_BIND it is open (bind that
-//! where only monitoring reaches).
+//! On the main address it (and `/health.json`) needs `Authorization:
+//! Bearer <METRICS_TOKEN>` and is not served without one; on ADMIN_BIND it
+//! is open (bind that where only monitoring reaches).
 use std::time::Instant;
 
 use axum::{
     extract::{Request, State},
-    http::{header, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -27,26 +27,34 @@ fn same(given: &[u8], expected: &[u8]) -> bool {
             == 0
 }
 
-/// On the main address.
-pub async fn guarded(State(state): State<AppState>, request: Request) -> Response {
+/// What the main address answers an operator's request (`/metrics`,
+/// `/health.json`) that lacks the metrics token: not served at all without
+/// METRICS_TOKEN, 401 with a wrong one. None: the token is right.
+pub(super) fn refused(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     let Some(token) = state.settings.metrics_token.as_ref() else {
-        return StatusCode::NOT_FOUND.into_response();
+        return Some(StatusCode::NOT_FOUND.into_response());
     };
-    let given = request
-        .headers()
+    let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if !same(given.as_bytes(), token.expose().as_bytes()) {
-        return (
+    (!same(given.as_bytes(), token.expose().as_bytes())).then(|| {
+        (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
             "send Authorization: Bearer <METRICS_TOKEN>",
         )
-            .into_response();
+            .into_response()
+    })
+}
+
+/// On the main address.
+pub async fn guarded(State(state): State<AppState>, request: Request) -> Response {
+    match refused(&state, request.headers()) {
+        Some(refusal) => refusal,
+        None => open(State(state)).await,
     }
-    open(State(state)).await
 }
 
 /// On ADMIN_BIND.

@@ -77,9 +77,7 @@ pub fn router(state: AppState) -> Router {
             &format!("{}/{{name}}", graphiql::ASSETS),
             get(graphiql::asset),
         )
-        .route("/health.json", get(health::health))
-        .route("/health", get(dashboard::page))
-        .route("/health/{name}", get(dashboard::asset))
+        .route("/health.json", get(health::guarded))
         .route("/metrics", get(metrics::guarded))
         .route(
             "/email/unsubscribe",
@@ -115,7 +113,8 @@ pub fn router(state: AppState) -> Router {
     app
 }
 
-/// What ADMIN_BIND serves: metrics without a token, and the health pages.
+/// What ADMIN_BIND serves: metrics and the health document without a
+/// token, and the dashboard.
 pub fn admin_router(state: AppState) -> Router {
     let admin = Router::new()
         .route("/metrics", get(metrics::open))

@@ -178,15 +178,7 @@ async fn missing_database_unknown_user_and_tls_failures_are_told_apart_on_postgr
 #[tokio::test]
 async fn health_reports_the_failure_class_when_the_database_is_lost() {
     let app = spawn_app().await;
-    let health: serde_json::Value = app
-        .client
-        .get(format!("{}/health.json", app.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, health) = app.health_json().await;
     assert_eq!(health["database"]["connected"], true);
     assert!(health["pool"]["max"].as_u64().unwrap() >= 1);
     let Some(admin) = postgres_admin_url() else {
@@ -204,12 +196,7 @@ async fn health_reports_the_failure_class_when_the_database_is_lost() {
         .await
         .unwrap();
 
-    let response = app
-        .client
-        .get(format!("{}/health.json", app.address))
-        .send()
-        .await
-        .unwrap();
+    let (status, health) = app.health_json().await;
     let ready = app
         .client
         .get(format!("{}/readyz", app.address))
@@ -217,8 +204,7 @@ async fn health_reports_the_failure_class_when_the_database_is_lost() {
         .await
         .unwrap();
 
-    assert_eq!(response.status(), 503);
-    let health: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, 503);
     assert_eq!(health["database"]["connected"], false);
     assert_eq!(
         health["database"]["failure"]["class"], "database_missing",

@@ -378,7 +378,7 @@ async fn a_permanent_refusal_is_dead_lettered_after_one_attempt() {
         "{rows:?}"
     );
     assert!(sink.messages().is_empty());
-    let health = app.get_json("/health.json").await.1;
+    let health = app.health_json().await.1;
     assert_eq!(health["email"]["dead"], 1, "{health}");
 
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
@@ -524,6 +524,7 @@ async fn smtp_credentials_appear_in_no_log_and_no_health_figure() {
         .env("SECRET_KEY", crate::helpers::TEST_SECRET)
         .env("LEADSCORE_BIND", format!("127.0.0.1:{port}"))
         .env("SMTP_URL", &url)
+        .env("METRICS_TOKEN", crate::helpers::METRICS_TOKEN)
         .env("RUST_LOG", "debug")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -534,6 +535,7 @@ async fn smtp_credentials_appear_in_no_log_and_no_health_figure() {
     for _ in 0..100 {
         if let Ok(r) = client
             .get(format!("http://127.0.0.1:{port}/health.json"))
+            .bearer_auth(crate::helpers::METRICS_TOKEN)
             .send()
             .await
         {

@@ -19,6 +19,9 @@ use serde_json::{json, Value};
 /// The signing key tests use, so they can forge tokens that differ in one claim.
 pub const TEST_SECRET: &str = "test-secret-key-that-is-at-least-32-bytes-long";
 pub const PASSWORD: &str = "correct horse battery";
+/// The metrics token tests run with: what `/health.json` and `/metrics`
+/// need on the main address.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 #[path = "../support/test_db.rs"]
 mod test_db;
@@ -41,6 +44,7 @@ pub fn test_settings(url: &str) -> Settings {
     settings.bind = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.secret_key = Some(TEST_SECRET.into());
     settings.db_connect_retries = 0;
+    settings.metrics_token = Some(METRICS_TOKEN.into());
     settings
 }
 
@@ -130,9 +134,16 @@ impl TestApp {
             .expect("sent")
     }
 
-    /// `GET path`, its status and its JSON body.
-    pub async fn get_json(&self, path: &str) -> (u16, Value) {
-        let response = self.get(path).await;
+    /// `GET /health.json` as monitoring reads it (with the metrics
+    /// token), its status and its body.
+    pub async fn health_json(&self) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}/health.json", self.address))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("sent");
         let status = response.status().as_u16();
         (status, response.json().await.expect("JSON"))
     }

@@ -41,8 +41,9 @@ fn value(text: &str, name: &str) -> f64 {
 
 #[tokio::test]
 async fn metrics_need_the_token_and_are_not_served_without_one() {
-    let closed = spawn_app().await;
+    let closed = spawn_app_with(|s| s.metrics_token = None).await;
     assert_eq!(closed.get("/metrics").await.status(), 404);
+    assert_eq!(closed.get("/health.json").await.status(), 404);
 
     let app = spawn_app_with(|s| s.metrics_token = Some(TOKEN.into())).await;
     for token in [None, Some("wrong"), Some("metrics-token-for-test")] {
@@ -64,7 +65,11 @@ async fn admin_bind_serves_metrics_without_a_token() {
         .local_addr()
         .unwrap()
         .port();
-    let app = spawn_app_with(|s| s.admin_bind = Some(([127, 0, 0, 1], port).into())).await;
+    let app = spawn_app_with(|s| {
+        s.admin_bind = Some(([127, 0, 0, 1], port).into());
+        s.metrics_token = None;
+    })
+    .await;
     let metrics = app
         .client
         .get(format!("http://127.0.0.1:{port}/metrics"))
@@ -229,7 +234,7 @@ async fn health_json_keeps_its_shape_and_gains_the_dashboards_figures() {
     )
     .await;
     live.data().await;
-    let (_, health) = app.get_json("/health.json").await;
+    let (_, health) = app.health_json().await;
 
     for key in [
         "status",
@@ -265,8 +270,18 @@ async fn health_json_keeps_its_shape_and_gains_the_dashboards_figures() {
 
 #[tokio::test]
 async fn the_dashboard_is_served_whole_from_this_origin() {
-    let app = spawn_app().await;
-    let page = app.get("/health").await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(|s| s.admin_bind = Some(([127, 0, 0, 1], port).into())).await;
+    let admin = |path: &str| {
+        app.client
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .send()
+    };
+    let page = admin("/health").await.unwrap();
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]
         .to_str()
@@ -277,7 +292,7 @@ async fn the_dashboard_is_served_whole_from_this_origin() {
     assert!(!html.contains("http"), "no absolute URL: {html}");
     for file in ["/health/dashboard.js", "/health/dashboard.css"] {
         assert!(html.contains(file), "{file}");
-        let asset = app.get(file).await;
+        let asset = admin(file).await.unwrap();
         assert_eq!(asset.status(), 200, "{file}");
         assert!(asset.headers()[header::CONTENT_TYPE]
             .to_str()

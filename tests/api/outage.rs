@@ -38,7 +38,7 @@ async fn readiness_turns(app: &TestApp, status: u16, within: Duration) -> Durati
 /// Polls `/health.json` until the circuit is open; how long after `since`.
 async fn circuit_opens(app: &TestApp, since: Instant) -> Duration {
     loop {
-        let (_, health) = app.get_json("/health.json").await;
+        let (_, health) = app.health_json().await;
         if health["circuit"]["state"] == "open" {
             return since.elapsed();
         }
@@ -160,7 +160,7 @@ async fn a_database_outage_fails_requests_fast_and_loses_nothing() {
         assert_eq!(export.status(), 503, "an export is refused too");
         assert!(export.headers().contains_key("retry-after"));
         assert!(started.elapsed() < Duration::from_secs(1));
-        let (status, health) = app.get_json("/health.json").await;
+        let (status, health) = app.health_json().await;
         assert_eq!(status, 503);
         assert_eq!(health["circuit"]["state"], "open", "{health}");
         assert_eq!(health["urgency"][0]["level"], "critical", "{health}");

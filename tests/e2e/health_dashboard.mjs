@@ -2,7 +2,8 @@
 // its urgency, the pool chart once two samples exist, and refresh itself,
 // with no console error and no request leaving the origin. Saves a
 // screenshot (target/artefacts/health.png) for CI to keep.
-// Usage: LEADSCORE_URL=http://127.0.0.1:8080 node health_dashboard.mjs
+// The dashboard is served on ADMIN_BIND only: point LEADSCORE_URL there.
+// Usage: LEADSCORE_URL=http://127.0.0.1:9100 node health_dashboard.mjs
 import { base, artefacts, fail, openBrowser } from "./browser.mjs";
 
 setTimeout(() => fail("dashboard check did not finish within 60 s"), 60_000).unref();
