@@ -152,7 +152,7 @@ async fn outage(
         "{fault:?}: cut at {:.1} s",
         cut.duration_since(started).as_secs_f64()
     );
-    proxy.cut(fault);
+    proxy.cut(fault).await;
     let unready = readiness(base, 503, cut, Duration::from_secs(seconds)).await;
     tokio::time::sleep(Duration::from_secs(seconds).saturating_sub(cut.elapsed())).await;
     let restored = Instant::now();

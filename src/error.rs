@@ -250,7 +250,10 @@ impl AppError {
                 }
                 tracing::error!(error = %format!("{context}{chain}"), "internal error");
             }
-            Self::DatabaseUnavailable(err) => tracing::error!(error = %err, "database unavailable"),
+            // Part of an outage (logged once by the circuit breaker) or a
+            // write lock held too long on SQLite: worth a warning, not an
+            // error per request.
+            Self::DatabaseUnavailable(err) => tracing::warn!(error = %err, "database unavailable"),
             _ => {}
         }
     }

@@ -132,6 +132,8 @@ pub struct CircuitJson {
     pub opened_count: u64,
     pub last_failure_class: Option<&'static str>,
     pub last_failure: Option<String>,
+    /// How long probes have gone unanswered in time (slow or failing).
+    pub unanswered_for_secs: Option<f64>,
 }
 
 impl From<&breaker::Status> for CircuitJson {
@@ -143,6 +145,7 @@ impl From<&breaker::Status> for CircuitJson {
             opened_count: status.opened_count,
             last_failure_class: status.last_failure.as_ref().map(|f| f.0),
             last_failure: status.last_failure.as_ref().map(|f| f.1.clone()),
+            unanswered_for_secs: status.unanswered_for.map(|d| d.as_secs_f64()),
         }
     }
 }

@@ -97,15 +97,24 @@ fn urgency(
     rates: Option<(f64, f64)>,
 ) -> Vec<Value> {
     let mut lines = Vec::new();
-    lines.push(match problem {
-        Some(diag) => line(
+    let circuit = &figures.breaker;
+    lines.push(match (problem, circuit.unanswered_for) {
+        (Some(diag), _) => line(
             "database",
             "critical",
             format!("unreachable: {}", diag.message),
         ),
-        None => line("database", "low", "answering".into()),
+        (None, Some(slow)) => line(
+            "database",
+            "medium",
+            format!(
+                "answering slowly: no probe answered in time for {:.0} s (the circuit opens at {} s)",
+                slow.as_secs_f64(),
+                breaker::SLOW_WINDOW.as_secs()
+            ),
+        ),
+        (None, None) => line("database", "low", "answering".into()),
     });
-    let circuit = &figures.breaker;
     lines.push(match circuit.state {
         breaker::State::Open => line(
             "circuit breaker",

@@ -13,8 +13,9 @@ use tokio::sync::watch;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
     set_header::SetResponseHeaderLayer,
-    trace::TraceLayer,
+    trace::{DefaultOnFailure, TraceLayer},
 };
+use tracing::Level;
 
 use crate::{
     config::Settings,
@@ -106,7 +107,13 @@ pub fn router(state: AppState) -> Router {
         ))
         .with_state(state)
         .layer(middleware::from_fn(limits::request_context));
-    let mut app = secured(app).layer(TraceLayer::new_for_http());
+    // A failed response is not logged here: an error worth a line is
+    // logged where it happens (INTERNAL with its cause, a panic), and a
+    // database outage once, when it starts and when it ends; a refusal
+    // each is counted (errors_total), not logged (an outage's 503s made
+    // hundreds of ERROR lines).
+    let trace = TraceLayer::new_for_http().on_failure(DefaultOnFailure::new().level(Level::DEBUG));
+    let mut app = secured(app).layer(trace);
     if let Some(cors) = cors(&settings.allowed_origins) {
         app = app.layer(cors);
     }

@@ -16,7 +16,7 @@ use crate::{
 
 #[path = "../support/fault_proxy.rs"]
 mod fault_proxy;
-use fault_proxy::{Fault, FaultProxy};
+use fault_proxy::{Fault, FaultProxy, SLOW_BY};
 
 const LEAD: &str = "mutation($n: String!) { createLead(input: { firstName: $n, lastName: \"Outage\", allowDuplicate: true }) { id } }";
 
@@ -120,19 +120,23 @@ async fn a_database_outage_fails_requests_fast_and_loses_nothing() {
     );
 
     for fault in [Fault::Refuse, Fault::BlackHole] {
-        proxy.cut(fault);
+        proxy.cut(fault).await;
         let cut = Instant::now();
+        // A refusal is evidence at once; a black hole only once a probe
+        // goes unanswered (300 ms) and a plain connection is not accepted
+        // either (500 ms): slow is not down.
+        let (unready_by, open_by) = match fault {
+            Fault::BlackHole => (Duration::from_millis(1_500), Duration::from_millis(2_500)),
+            _ => (Duration::from_secs(1), Duration::from_millis(1_500)),
+        };
         let unready = readiness_turns(&app, 503, Duration::from_secs(3)).await;
         assert!(
-            unready < Duration::from_secs(1),
+            unready < unready_by,
             "{fault:?}: /readyz 503 after {unready:?}"
         );
 
         let open = circuit_opens(&app, cut).await;
-        assert!(
-            open < Duration::from_millis(1_500),
-            "{fault:?}: open after {open:?}"
-        );
+        assert!(open < open_by, "{fault:?}: open after {open:?}");
 
         let (read, took) = timed(&app, "{ myLeads { totalCount } }", json!({}), &rep.access).await;
         assert_fast_refusal(&read, took, "a read");
@@ -220,4 +224,45 @@ async fn a_database_outage_fails_requests_fast_and_loses_nothing() {
         during["data"]["leads"]["totalCount"], 0,
         "refused writes left nothing: {during}"
     );
+}
+
+#[tokio::test]
+#[cfg_attr(not(lane_postgres), ignore = "PostgreSQL lane only")]
+async fn a_database_that_answers_late_is_slow_not_down() {
+    let upstream = "127.0.0.1:5432".parse().unwrap();
+    let proxy = FaultProxy::start(upstream).await;
+    let app = spawn_app_with(|s| {
+        let url = proxy.url_through(s.database_url.as_ref().unwrap().expose());
+        s.database_url = Some(url.into());
+    })
+    .await;
+    let manager = app.signed_in("manager@example.com", Role::Manager).await;
+
+    // Every answer now comes 450 ms late: each probe (allowed 300 ms)
+    // times out, but the server still accepts connections. Two such
+    // probes used to open the circuit; watched here for ten of them.
+    proxy.cut(Fault::Slow).await;
+    let slowed = Instant::now();
+    let mut watched = 0;
+    while slowed.elapsed() < Duration::from_secs(3) {
+        let circuit = app.core.ops().breaker().status();
+        assert_eq!(circuit.state.as_str(), "closed", "{circuit:?}");
+        assert_eq!(app.get("/readyz").await.status(), 200);
+        watched += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let unanswered = app.core.ops().breaker().status().unanswered_for;
+    let (written, took) = timed(&app, LEAD, json!({ "n": "Slowly" }), &manager.access).await;
+    proxy.restore();
+
+    assert!(watched > 20);
+    assert!(
+        unanswered.is_some_and(|d| d > Duration::from_secs(2)),
+        "the probes were slow all along: {unanswered:?}"
+    );
+    assert!(
+        written["data"]["createLead"]["id"].is_string(),
+        "a request is served, late: {written}"
+    );
+    assert!(took > SLOW_BY, "{took:?}");
 }
