@@ -134,6 +134,8 @@ pub struct CircuitJson {
     pub last_failure: Option<String>,
     /// How long probes have gone unanswered in time (slow or failing).
     pub unanswered_for_secs: Option<f64>,
+    /// Requests refused since the circuit last opened.
+    pub refused: u64,
 }
 
 impl From<&breaker::Status> for CircuitJson {
@@ -146,6 +148,7 @@ impl From<&breaker::Status> for CircuitJson {
             last_failure_class: status.last_failure.as_ref().map(|f| f.0),
             last_failure: status.last_failure.as_ref().map(|f| f.1.clone()),
             unanswered_for_secs: status.unanswered_for.map(|d| d.as_secs_f64()),
+            refused: status.refused,
         }
     }
 }

@@ -100,6 +100,8 @@ pub struct Status {
     pub last_probe_ok: Option<bool>,
     /// How long probes have gone without an answer in time, if they have.
     pub unanswered_for: Option<Duration>,
+    /// Requests refused since the circuit last opened.
+    pub refused: u64,
 }
 
 impl Breaker {
@@ -231,6 +233,7 @@ impl Breaker {
             last_failure: inner.last_failure.clone(),
             last_probe_ok: inner.last_probe_ok,
             unanswered_for: inner.unanswered_since.map(|at| at.elapsed()),
+            refused: inner.refused,
         }
     }
 }
@@ -278,6 +281,7 @@ mod tests {
         );
         assert_eq!(breaker.status().state, State::Open);
         assert_eq!(breaker.status().opened_count, 1, "still the same outage");
+        assert_eq!(breaker.status().refused, 2, "each refusal counted");
 
         breaker.probing();
         breaker.succeeded();

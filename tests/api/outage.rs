@@ -167,6 +167,10 @@ async fn a_database_outage_fails_requests_fast_and_loses_nothing() {
         let (status, health) = app.health_json().await;
         assert_eq!(status, 503);
         assert_eq!(health["circuit"]["state"], "open", "{health}");
+        assert!(
+            health["circuit"]["refused"].as_u64() >= Some(4),
+            "the read, the write, the subscription and the export are counted: {health}"
+        );
         assert_eq!(health["urgency"][0]["level"], "critical", "{health}");
         println!("{fault:?}: cut; /readyz 503 after {unready:?}, circuit open after {open:?}; a write refused in {took:?}");
 
