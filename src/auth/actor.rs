@@ -117,6 +117,18 @@ impl Actor {
         }
     }
 
+    /// The operator acting through a key holding `scopes` (unit tests).
+    #[cfg(test)]
+    pub fn keyed(scopes: Vec<Scope>) -> Self {
+        Self {
+            key: Some(KeyGrant {
+                id: Uuid::now_v7(),
+                scopes,
+            }),
+            ..Self::operator()
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
@@ -156,19 +168,9 @@ pub fn require(actor: Option<&Actor>) -> AppResult<&Actor> {
 mod tests {
     use super::*;
 
-    fn key(scopes: Vec<Scope>) -> Actor {
-        Actor {
-            key: Some(KeyGrant {
-                id: Uuid::now_v7(),
-                scopes,
-            }),
-            ..Actor::operator()
-        }
-    }
-
     #[test]
     fn a_key_may_run_what_its_scopes_name_and_nothing_a_person_runs() {
-        let events = key(vec![Scope::EventsWrite]);
+        let events = Actor::keyed(vec![Scope::EventsWrite]);
         assert!(events.may(Scope::EventsWrite).is_ok());
         assert_eq!(
             events.may(Scope::LeadsWrite).unwrap_err().code(),

@@ -200,24 +200,11 @@ impl Extension for KeyScopes {
 
 #[cfg(test)]
 mod tests {
-    use uuid::Uuid;
-
     use super::*;
-    use crate::auth::KeyGrant;
-
-    fn key(scopes: Vec<Scope>) -> Actor {
-        Actor {
-            key: Some(KeyGrant {
-                id: Uuid::now_v7(),
-                scopes,
-            }),
-            ..Actor::operator()
-        }
-    }
 
     #[test]
     fn a_key_reaches_what_its_scopes_name_and_people_are_left_to_the_services() {
-        let reports = key(vec![ReportsRead]);
+        let reports = Actor::keyed(vec![ReportsRead]);
         assert!(check(Some(&reports), Query, "reports").is_ok());
         let err = check(Some(&reports), Query, "leads").unwrap_err();
         assert_eq!(err.code(), "FORBIDDEN");
