@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use leadscore::learning::{
     encoder::Encoder,
+    fitting::DEFAULT_ALPHA,
     logistic,
-    model::DEFAULT_ALPHA,
     raw::{Raw, RawRow},
     EncoderConfig,
 };
@@ -49,7 +49,9 @@ pub fn run(rows: &[super::Row]) {
         writeln!(matrix, "{},{}", u8::from(*converted), cells.join(",")).expect("write");
         flat.extend(x);
     }
-    let weights = logistic::fit(flat, width, &y, alpha).expect("fit");
+    // The fit training makes: rows held sparse in f32 (their rounding is
+    // part of what the comparison with scikit-learn measures).
+    let weights = logistic::fit_dense(flat, width, &y, alpha).expect("fit");
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target/fit-check");
     std::fs::create_dir_all(dir).expect("dir");
     std::fs::write(format!("{dir}/matrix.csv"), matrix).expect("matrix");

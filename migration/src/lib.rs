@@ -19,6 +19,7 @@ mod m20261124_000013_create_lead_bulk_jobs;
 mod m20261124_000014_add_report_indexes;
 mod m20261124_000015_create_email_outbox;
 mod m20261207_000016_add_upload_expiry;
+mod m20261207_000017_add_model_comparison;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000014_add_report_indexes::Migration),
             Box::new(m20261124_000015_create_email_outbox::Migration),
             Box::new(m20261207_000016_add_upload_expiry::Migration),
+            Box::new(m20261207_000017_add_model_comparison::Migration),
         ]
     }
 }

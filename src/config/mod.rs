@@ -213,6 +213,20 @@ pub struct Settings {
     #[arg(long, env = "MODEL_WARM_PROBABILITY", default_value_t = 0.3, global = true)]
     pub model_warm_probability: f64,
 
+    /// Outcomes a new model and the active one (or the rules) must both be
+    /// measured on before the new one may replace it by itself...
+    #[arg(long, env = "MODEL_MIN_EVALUATION_LEADS", default_value_t = 200, global = true)]
+    pub model_min_evaluation_leads: u64,
+
+    /// ...with at least this many of each outcome.
+    #[arg(long, env = "MODEL_MIN_EVALUATION_PER_OUTCOME", default_value_t = 30, global = true)]
+    pub model_min_evaluation_per_outcome: u64,
+
+    /// The p-value (DeLong's paired test) under which a new model's better
+    /// AUC counts as real and it is activated by itself.
+    #[arg(long, env = "MODEL_ACTIVATION_P_VALUE", default_value_t = 0.05, global = true)]
+    pub model_activation_p_value: f64,
+
     /// Hours between scheduled retrainings; 0 turns them off (outcomes growing by a tenth still retrain).
     #[arg(long, env = "MODEL_RETRAIN_INTERVAL_HOURS", default_value_t = 24, global = true)]
     pub model_retrain_interval_hours: u64,
@@ -267,6 +281,9 @@ impl Settings {
             model_hot_probability: 0.6,
             model_warm_probability: 0.3,
             model_retrain_interval_hours: 24,
+            model_min_evaluation_leads: 200,
+            model_min_evaluation_per_outcome: 30,
+            model_activation_p_value: 0.05,
         }
     }
 
@@ -299,6 +316,11 @@ impl Settings {
             min_per_outcome: self.model_min_per_outcome,
             hot: self.model_hot_probability,
             warm: self.model_warm_probability,
+            policy: crate::learning::compare::Policy {
+                min_leads: self.model_min_evaluation_leads as usize,
+                min_per_outcome: self.model_min_evaluation_per_outcome as usize,
+                significance: self.model_activation_p_value,
+            },
         }
     }
 

@@ -29,6 +29,17 @@ impl Settings {
                 self.model_warm_probability, self.model_hot_probability
             ));
         }
+        if !(self.model_activation_p_value > 0.0 && self.model_activation_p_value < 1.0) {
+            return Err(format!(
+                "MODEL_ACTIVATION_P_VALUE ({}) must be above 0 and below 1 (0.05 is usual)",
+                self.model_activation_p_value
+            ));
+        }
+        if self.model_min_evaluation_leads < 20 || self.model_min_evaluation_per_outcome < 5 {
+            return Err("MODEL_MIN_EVALUATION_LEADS must be at least 20 and \
+                 MODEL_MIN_EVALUATION_PER_OUTCOME at least 5: fewer cannot tell two models apart"
+                .into());
+        }
         if self.model_min_labelled < 20 || self.model_min_per_outcome < 5 {
             return Err(
                 "MODEL_MIN_LABELLED must be at least 20 and MODEL_MIN_PER_OUTCOME at least 5: \

@@ -17,6 +17,9 @@ pub enum NotificationKind {
     LeadBecameHot,
     #[sea_orm(string_value = "NOTE_ADDED")]
     NoteAdded,
+    /// To admins: the active scoring model's live figures fell.
+    #[sea_orm(string_value = "MODEL_DRIFT")]
+    ModelDrift,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

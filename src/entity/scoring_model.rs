@@ -49,6 +49,9 @@ pub enum ModelTrigger {
     /// Outcomes grew by a tenth since the last model.
     #[sea_orm(string_value = "OUTCOMES")]
     Outcomes,
+    /// The active model's live figures fell (see [`StoredLive`]).
+    #[sea_orm(string_value = "DRIFT")]
+    Drift,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, FromJsonQueryResult)]
@@ -66,16 +69,72 @@ pub struct StoredFeature {
 pub struct StoredFeatures(pub Vec<StoredFeature>);
 
 /// Held-out measurements.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, FromJsonQueryResult)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromJsonQueryResult)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredMetrics {
     pub auc: f64,
+    /// The AUC's 95% confidence interval (DeLong); absent for models
+    /// trained before it was kept.
+    #[serde(default)]
+    pub auc_low: Option<f64>,
+    #[serde(default)]
+    pub auc_high: Option<f64>,
     pub brier: f64,
     pub calibration_error: f64,
     pub top_decile_lift: f64,
     pub holdout: i64,
     /// The rules' AUC on the same held-out leads: the baseline.
     pub rules_auc: f64,
+    /// How the figures were measured, in words.
+    #[serde(default)]
+    pub method: Option<String>,
+}
+
+/// What scored when a model was compared with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComparedWith {
+    /// None: the rules (no model was active).
+    pub model_id: Option<Uuid>,
+    pub version: Option<i32>,
+}
+
+/// The comparison that decided whether a model replaced what scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromJsonQueryResult)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredComparison {
+    pub against: ComparedWith,
+    pub leads: i64,
+    pub won: i64,
+    pub lost: i64,
+    pub active_auc: f64,
+    pub candidate_auc: f64,
+    pub difference: f64,
+    pub p_value: Option<f64>,
+    /// `ACTIVATE` or `KEEP_READY`.
+    pub decision: String,
+    pub reason: String,
+}
+
+/// An active model's figures on the outcomes that arrived after its
+/// training read them, each lead scored as it was just before its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromJsonQueryResult)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredLive {
+    pub outcomes: i64,
+    pub won: i64,
+    pub lost: i64,
+    pub auc: Option<f64>,
+    pub calibration_error: Option<f64>,
+    /// Outcomes recorded from then on count.
+    pub since: DateTimeUtc,
+    pub computed_at: DateTimeUtc,
+    /// Why the model was found drifting, when it was (a retraining was
+    /// started and admins told).
+    #[serde(default)]
+    pub drift: Option<String>,
+    #[serde(default)]
+    pub drift_at: Option<DateTimeUtc>,
 }
 
 /// The fitted model itself (encoder, weights, calibration), as the
@@ -116,6 +175,11 @@ pub struct Model {
     pub features: StoredFeatures,
     pub metrics: Option<StoredMetrics>,
     pub params: Option<StoredParams>,
+    /// A UUID v7 taken as training read the outcomes: status changes with a
+    /// larger id are outcomes this model never learned from.
+    pub data_mark: Option<Uuid>,
+    pub comparison: Option<StoredComparison>,
+    pub live: Option<StoredLive>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

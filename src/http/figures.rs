@@ -10,7 +10,10 @@ use crate::{
     db::{self, PoolFigures},
     events::bus::BusFigures,
     ops::{breaker, metrics::Snapshot},
-    service::background::{self, JobFigures},
+    service::{
+        background::{self, JobFigures},
+        scores::learned::drift::{self, ModelFigures},
+    },
 };
 
 pub struct Figures {
@@ -20,6 +23,8 @@ pub struct Figures {
     pub breaker: breaker::Status,
     /// None when they could not be read (the database is down).
     pub jobs: Option<JobFigures>,
+    /// The active scoring model; none under the rules, or unread.
+    pub model: Option<ModelFigures>,
     pub websockets: u64,
     pub uptime: Duration,
 }
@@ -70,12 +75,22 @@ pub async fn read(state: &AppState) -> Figures {
     } else {
         None
     };
+    let model = if up {
+        tokio::time::timeout(Duration::from_millis(500), drift::figures(&state.core))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten()
+    } else {
+        None
+    };
     Figures {
         pool,
         acquire_ms,
         bus: state.core.bus().figures(),
         breaker,
         jobs,
+        model,
         websockets: state.core.ops().metrics().websocket_connections(),
         uptime: state.started.elapsed(),
     }
@@ -117,6 +132,27 @@ impl Figures {
             rescore_leads_done: jobs.rescore_done,
             rescore_leads_total: jobs.rescore_total,
             import_jobs_running: jobs.imports + jobs.bulk_jobs,
+            model_version: self.model.as_ref().map(|m| m.version),
+            model_live_outcomes: self
+                .model
+                .as_ref()
+                .and_then(|m| m.live.as_ref())
+                .map_or(0, |l| l.outcomes.max(0) as u64),
+            model_live_auc: self
+                .model
+                .as_ref()
+                .and_then(|m| m.live.as_ref())
+                .and_then(|l| l.auc),
+            model_live_calibration_error: self
+                .model
+                .as_ref()
+                .and_then(|m| m.live.as_ref())
+                .and_then(|l| l.calibration_error),
+            model_drifting: self
+                .model
+                .as_ref()
+                .and_then(|m| m.live.as_ref())
+                .is_some_and(|l| l.drift.is_some()),
             uptime_seconds: self.uptime.as_secs(),
         }
     }

@@ -17,8 +17,8 @@ use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 use super::{
-    figures::{self, CircuitJson, Figures},
-    AppState,
+    figures::{self, CircuitJson},
+    urgency, AppState,
 };
 use crate::{
     db::{self, Dialect},
@@ -85,175 +85,6 @@ pub async fn guarded(State(state): State<AppState>, headers: HeaderMap) -> Respo
     }
 }
 
-/// One line of the dashboard: what, how urgent, in words.
-fn line(item: &str, level: &str, says: String) -> Value {
-    json!({ "item": item, "level": level, "says": says })
-}
-
-fn urgency(
-    sweep: Option<Duration>,
-    figures: &Figures,
-    problem: Option<&Problem>,
-    rates: Option<(f64, f64)>,
-) -> Vec<Value> {
-    let mut lines = Vec::new();
-    let circuit = &figures.breaker;
-    lines.push(match (problem, circuit.unanswered_for) {
-        (Some(diag), _) => line(
-            "database",
-            "critical",
-            format!("unreachable: {}", diag.message),
-        ),
-        (None, Some(slow)) => line(
-            "database",
-            "medium",
-            format!(
-                "answering slowly: no probe answered in time for {:.0} s (the circuit opens at {} s)",
-                slow.as_secs_f64(),
-                breaker::SLOW_WINDOW.as_secs()
-            ),
-        ),
-        (None, None) => line("database", "low", "answering".into()),
-    });
-    lines.push(match circuit.state {
-        breaker::State::Open => line(
-            "circuit breaker",
-            "critical",
-            "open: requests are refused at once with DATABASE_UNAVAILABLE".into(),
-        ),
-        breaker::State::HalfOpen => line(
-            "circuit breaker",
-            "high",
-            "half-open: a probe is testing the database".into(),
-        ),
-        breaker::State::Closed => line("circuit breaker", "low", "closed".into()),
-    });
-    if let Some(pool) = figures.pool {
-        let busy = f64::from(pool.in_use) / f64::from(pool.max.max(1));
-        let slow = figures.acquire_ms.is_some_and(|ms| ms > 100.0);
-        let level = if busy >= 1.0 && slow {
-            "high"
-        } else if busy >= 0.8 || slow {
-            "medium"
-        } else {
-            "low"
-        };
-        lines.push(line(
-            "connection pool",
-            level,
-            format!(
-                "{} of {} in use, {} idle; acquiring took {}",
-                pool.in_use,
-                pool.max,
-                pool.idle,
-                figures
-                    .acquire_ms
-                    .map_or("- (not sampled)".into(), |ms| format!("{ms:.1} ms"))
-            ),
-        ));
-    }
-    if let Some((requests, errors)) = rates {
-        let share = if requests > 0.0 {
-            errors / requests
-        } else {
-            0.0
-        };
-        let level = if share > 0.2 {
-            "high"
-        } else if share > 0.05 {
-            "medium"
-        } else {
-            "low"
-        };
-        lines.push(line(
-            "requests",
-            level,
-            format!(
-                "{requests:.1}/s, errors {errors:.2}/s ({:.0}%)",
-                share * 100.0
-            ),
-        ));
-    }
-    match figures.bus.listener_connected {
-        Some(false) => lines.push(line(
-            "event listener",
-            "high",
-            "reconnecting: other replicas' events wait; subscribers catch up after".into(),
-        )),
-        Some(true) => {
-            let lag = figures.bus.event_lag_ms;
-            let level = match lag {
-                Some(ms) if ms > 5_000.0 => "high",
-                Some(ms) if ms > 1_000.0 => "medium",
-                _ => "low",
-            };
-            lines.push(line(
-                "event listener",
-                level,
-                format!(
-                    "connected; lag {}",
-                    lag.map_or("not measured yet".into(), |ms| format!("{ms:.1} ms"))
-                ),
-            ));
-        }
-        None => lines.push(line(
-            "event listener",
-            "low",
-            "none needed (SQLite: one process)".into(),
-        )),
-    }
-    lines.push(line(
-        "live connections",
-        if figures.bus.slow_consumers > 0 {
-            "medium"
-        } else {
-            "low"
-        },
-        format!(
-            "{} websockets, {} subscriptions, {} slow consumers cut off since start",
-            figures.websockets,
-            figures.subscriptions(),
-            figures.bus.slow_consumers
-        ),
-    ));
-    lines.push(match figures.jobs {
-        Some(jobs) => line(
-            "background jobs",
-            "low",
-            format!(
-                "{} rescore ({} of {} leads), {} imports ({} of {} rows), {} bulk; {}",
-                jobs.rescore_jobs,
-                jobs.rescore_done,
-                jobs.rescore_total,
-                jobs.imports,
-                jobs.import_rows_done,
-                jobs.import_rows_total,
-                jobs.bulk_jobs,
-                sweep.map_or("decay sweep off".into(), |d| format!(
-                    "decay sweep every {} s",
-                    d.as_secs()
-                ))
-            ),
-        ),
-        None => line(
-            "background jobs",
-            "medium",
-            "unknown while the database is down".into(),
-        ),
-    });
-    if let Some(jobs) = figures.jobs.filter(|j| j.email_dead > 0) {
-        lines.push(line(
-            "email",
-            "medium",
-            format!(
-                "{} messages dead-lettered (the mail server refused them); {} waiting",
-                jobs.email_dead, jobs.email_pending
-            ),
-        ));
-    }
-    lines
-}
-
 pub async fn health(State(state): State<AppState>) -> Response {
     let backend = state.core.dialect().name();
     let figures = figures::read(&state).await;
@@ -317,6 +148,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
             "dispatched": figures.bus.dispatched,
         },
         "jobs": figures.jobs,
+        "model": figures.model,
         "sweepIntervalSecs": state.core.scoring().sweep_interval.map(|d| d.as_secs()),
         "throttledSignIns": metrics.throttled_total(),
         "email": match state.core.email() {
@@ -328,7 +160,12 @@ pub async fn health(State(state): State<AppState>) -> Response {
             }),
             None => json!({ "enabled": false, "why": "SMTP_URL is not set" }),
         },
-        "urgency": urgency(state.core.scoring().sweep_interval, &figures, problem.as_ref(), rates),
+        "urgency": urgency::lines(
+            state.core.scoring().sweep_interval,
+            &figures,
+            problem.as_ref().map(|p| p.message.as_str()),
+            rates,
+        ),
         "history": state.core.ops().history().samples(),
     });
     (status, Json(body)).into_response()

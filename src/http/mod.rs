@@ -37,6 +37,7 @@ pub mod principal;
 pub mod reply;
 pub mod serve;
 pub mod unsubscribe;
+pub mod urgency;
 pub mod websocket;
 
 #[derive(Clone)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::model::LearnedModel;
+use super::{compare::Policy, model::LearnedModel};
 use crate::scoring::{Classification, Thresholds};
 
 /// The model a server scores with, and what it learned from.
@@ -35,6 +35,8 @@ pub struct LearnedSettings {
     /// Probabilities from which a fully learned score is HOT, and WARM.
     pub hot: f64,
     pub warm: f64,
+    /// What a new model must show to replace the active one by itself.
+    pub policy: Policy,
 }
 
 impl Default for LearnedSettings {
@@ -44,6 +46,7 @@ impl Default for LearnedSettings {
             min_per_outcome: 40,
             hot: 0.6,
             warm: 0.3,
+            policy: Policy::default(),
         }
     }
 }

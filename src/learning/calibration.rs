@@ -3,7 +3,7 @@
 //! means seven in ten such leads convert.
 use serde::{Deserialize, Serialize};
 
-use super::logistic::{fit, sigmoid};
+use super::logistic::{fit_dense, sigmoid};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Platt {
@@ -32,7 +32,7 @@ impl Platt {
             z.extend([high, low]);
             outcomes.extend([false, true]);
         }
-        match fit(z, 1, &outcomes, 1e-6) {
+        match fit_dense(z, 1, &outcomes, 1e-6) {
             Ok(w) if logits.len() >= 20 && w.coefficients[0] > 0.0 => Platt {
                 a: w.coefficients[0],
                 b: w.intercept,

@@ -10,7 +10,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::raw::{Raw, RawKind, RawRow};
+use super::{
+    raw::{Raw, RawKind, RawRow},
+    spline::Spline,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncoderConfig {
@@ -18,8 +21,8 @@ pub struct EncoderConfig {
     pub min_count: usize,
     /// Categories (or words) kept per feature; the rest are "other".
     pub max_categories: usize,
-    /// Quantile bins per numeric feature, beside its standardised value.
-    pub bins: usize,
+    /// Spline knots per numeric feature, at quantiles.
+    pub knots: usize,
     /// Raw features kept, the most often present first.
     pub max_features: usize,
     /// Features left out: exact names, or prefixes ending in `*`.
@@ -32,7 +35,7 @@ impl EncoderConfig {
         Self {
             min_count: (rows / 200).max(10),
             max_categories: 40,
-            bins: 5,
+            knots: 5,
             max_features: 400,
             excluded: Vec::new(),
         }
@@ -48,11 +51,19 @@ impl EncoderConfig {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FeatureKind {
-    /// `sign(x)·ln(1+|x|)`, standardised, plus one indicator per quantile bin.
+    /// `sign(x)·ln(1+|x|)`, standardised, plus one indicator per quantile
+    /// bin: models trained before [`FeatureKind::Curve`] still read this.
     Numeric {
         mean: f64,
         sd: f64,
         edges: Vec<f64>,
+    },
+    /// A cubic spline basis on `sign(x)·ln(1+|x|)` (see [`Spline`]), its
+    /// first function left out: the basis sums to one, and with the
+    /// intercept beside it the fit took twice the iterations for the same
+    /// model. It spans straight lines, so no standardised value is needed.
+    Curve {
+        spline: Spline,
     },
     Categorical {
         categories: Vec<String>,
@@ -66,7 +77,7 @@ pub enum FeatureKind {
 impl FeatureKind {
     pub fn name(&self) -> &'static str {
         match self {
-            FeatureKind::Numeric { .. } => "NUMERIC",
+            FeatureKind::Numeric { .. } | FeatureKind::Curve { .. } => "NUMERIC",
             FeatureKind::Categorical { .. } => "CATEGORICAL",
             FeatureKind::Flag => "BOOLEAN",
             FeatureKind::Tokens { .. } => "TEXT",
@@ -88,6 +99,7 @@ impl FeatureSpec {
     pub fn width(&self) -> usize {
         let own = match &self.kind {
             FeatureKind::Numeric { edges, .. } => 1 + edges.len() + 1,
+            FeatureKind::Curve { spline, .. } => spline.width() - 1,
             FeatureKind::Categorical { categories } => categories.len() + 1,
             FeatureKind::Flag => 1,
             FeatureKind::Tokens { vocabulary } => vocabulary.len(),
@@ -113,6 +125,12 @@ impl FeatureSpec {
                 let t = squash(*x);
                 cols[0] = (t - mean) / sd;
                 cols[1 + edges.partition_point(|e| *e < t)] = 1.0;
+            }
+            (FeatureKind::Curve { spline, .. }, Raw::Num(x)) if x.is_finite() => {
+                let mut basis = [0.0; 32];
+                spline.basis(squash(*x), &mut basis);
+                let width = spline.width();
+                cols[..width - 1].copy_from_slice(&basis[1..width]);
             }
             (FeatureKind::Categorical { categories }, value) if value.kind().is_some() => {
                 let text = as_text(value);
@@ -152,7 +170,7 @@ pub fn as_text(value: &Raw) -> String {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Encoder {
     pub features: Vec<FeatureSpec>,
     pub width: usize,
@@ -168,10 +186,16 @@ impl Encoder {
     /// Types and bounds every feature from `rows`; returns the encoder and
     /// notes on what was dropped or folded.
     pub fn fit(rows: &[RawRow], config: &EncoderConfig) -> (Self, Vec<String>) {
+        let rows: Vec<&RawRow> = rows.iter().collect();
+        Self::fit_refs(&rows, config)
+    }
+
+    /// [`Encoder::fit`] on borrowed rows.
+    pub fn fit_refs(rows: &[&RawRow], config: &EncoderConfig) -> (Self, Vec<String>) {
         let mut notes = Vec::new();
         let mut census: BTreeMap<&str, Census> = BTreeMap::new();
         for row in rows {
-            for (name, value) in row {
+            for (name, value) in row.iter() {
                 if let Some(kind) = value.kind() {
                     let entry = census.entry(name).or_default();
                     *entry.kinds.entry(kind).or_default() += 1;
@@ -232,10 +256,15 @@ impl Encoder {
     /// The row's columns, in the order the model weighs them.
     pub fn encode(&self, row: &RawRow) -> Vec<f64> {
         let mut out = vec![0.0; self.width];
-        for spec in &self.features {
-            spec.encode(row.get(&spec.name).unwrap_or(&Raw::Missing), &mut out);
-        }
+        self.encode_into(row, &mut out);
         out
+    }
+
+    /// [`Encoder::encode`] into `out` (`width` zeros).
+    pub fn encode_into(&self, row: &RawRow, out: &mut [f64]) {
+        for spec in &self.features {
+            spec.encode(row.get(&spec.name).unwrap_or(&Raw::Missing), out);
+        }
     }
 }
 
@@ -256,7 +285,7 @@ fn type_of(
                 census.present - count(RawKind::Num)
             ));
         }
-        return numeric(values, config.bins);
+        return numeric(values, config.knots);
     }
     if count(RawKind::Flag) == census.present {
         return Some(FeatureKind::Flag);
@@ -311,7 +340,7 @@ fn keep_frequent(
     frequent.into_iter().map(|(v, _)| v.to_string()).collect()
 }
 
-fn numeric(values: &[&Raw], bins: usize) -> Option<FeatureKind> {
+fn numeric(values: &[&Raw], knots: usize) -> Option<FeatureKind> {
     let mut t: Vec<f64> = values
         .iter()
         .filter_map(|v| match v {
@@ -329,13 +358,15 @@ fn numeric(values: &[&Raw], bins: usize) -> Option<FeatureKind> {
         return None;
     }
     t.sort_by(f64::total_cmp);
-    let (lowest, highest) = (t[0], t[t.len() - 1]);
-    let mut edges: Vec<f64> = (1..bins)
-        .map(|k| t[((k as f64 / bins as f64) * (t.len() - 1) as f64).round() as usize])
-        .filter(|e| *e > lowest && *e <= highest)
-        .collect();
-    edges.dedup();
-    Some(FeatureKind::Numeric { mean, sd, edges })
+    match Spline::at_quantiles(&t, knots) {
+        Some(spline) => Some(FeatureKind::Curve { spline }),
+        // Too few distinct values for a curve: the value alone.
+        None => Some(FeatureKind::Numeric {
+            mean,
+            sd,
+            edges: Vec::new(),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -112,7 +112,9 @@ pub fn label(feature: &str) -> String {
 pub fn value_text(spec: &FeatureSpec, value: &Raw) -> String {
     match (&spec.kind, value) {
         (_, Raw::Missing) => "not given".into(),
-        (FeatureKind::Numeric { .. }, Raw::Num(x)) => number_text(&spec.name, *x),
+        (FeatureKind::Numeric { .. } | FeatureKind::Curve { .. }, Raw::Num(x)) => {
+            number_text(&spec.name, *x)
+        }
         (FeatureKind::Flag, Raw::Flag(b)) => if *b { "yes" } else { "no" }.into(),
         (FeatureKind::Tokens { vocabulary }, Raw::Tokens(words)) => {
             let known: Vec<&str> = words

@@ -32,6 +32,12 @@ pub struct Snapshot {
     pub rescore_leads_done: u64,
     pub rescore_leads_total: u64,
     pub import_jobs_running: u64,
+    /// The active scoring model (none: the rules) and its live figures.
+    pub model_version: Option<i32>,
+    pub model_live_outcomes: u64,
+    pub model_live_auc: Option<f64>,
+    pub model_live_calibration_error: Option<f64>,
+    pub model_drifting: bool,
     pub uptime_seconds: u64,
 }
 
@@ -48,7 +54,7 @@ impl SnapshotCollector {
 impl Collector for SnapshotCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
         let s = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let gauges: [(&str, &str, f64); 13] = [
+        let gauges: [(&str, &str, f64); 18] = [
             (
                 "db_pool_connections",
                 "Connections the pool holds",
@@ -114,6 +120,31 @@ impl Collector for SnapshotCollector {
                 "uptime_seconds",
                 "Seconds since the server started",
                 s.uptime_seconds as f64,
+            ),
+            (
+                "model_version",
+                "The active scoring model's version (0: the rules score alone)",
+                f64::from(s.model_version.unwrap_or(0)),
+            ),
+            (
+                "model_live_outcomes",
+                "Outcomes recorded since the active model's training read its own",
+                s.model_live_outcomes as f64,
+            ),
+            (
+                "model_live_auc",
+                "The active model's AUC on those outcomes (NaN until both kinds are seen)",
+                s.model_live_auc.unwrap_or(f64::NAN),
+            ),
+            (
+                "model_live_calibration_error",
+                "The active model's calibration error on those outcomes (NaN before any)",
+                s.model_live_calibration_error.unwrap_or(f64::NAN),
+            ),
+            (
+                "model_drifting",
+                "1 when the active model's live figures fell past the drift limits",
+                f64::from(u8::from(s.model_drifting)),
             ),
         ];
         for (name, help, value) in gauges {

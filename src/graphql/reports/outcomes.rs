@@ -1,11 +1,17 @@
 //! The reports about outcomes: the funnel, the team, sources and the
 //! score's calibration.
-use async_graphql::{Object, SimpleObject};
+use async_graphql::{Context, Object, Result, SimpleObject};
 
 use super::ReportCoverage;
 use crate::{
-    graphql::types::{Classification, LeadSource, LeadStatus, User},
-    service::reports::{calibration, funnel, sources, team},
+    graphql::{
+        context::ContextExt,
+        types::{scoring_model::LiveFigures, Classification, LeadSource, LeadStatus, User},
+    },
+    service::{
+        reports::{calibration, funnel, sources, team},
+        scores::learned::drift,
+    },
 };
 
 const HOUR: f64 = 3_600.0;
@@ -194,6 +200,26 @@ impl ScoreCalibration {
     async fn brier_leads(&self) -> i64 {
         self.0.brier_leads
     }
+    /// The active scoring model's figures on the outcomes that arrived
+    /// after it was trained (null while the rules score alone): where the
+    /// bands above show drift, this says whether the model sees it too.
+    async fn live_model(&self, ctx: &Context<'_>) -> Result<Option<LiveModel>> {
+        let figures = drift::figures(ctx.core()).await?;
+        Ok(figures.map(|m| LiveModel {
+            version: m.version,
+            measured_auc: m.measured_auc,
+            live: m.live.as_ref().map(LiveFigures::from),
+        }))
+    }
+}
+
+/// The active model, as the calibration report shows it.
+#[derive(SimpleObject)]
+pub struct LiveModel {
+    pub version: i32,
+    /// The AUC it was measured at when trained.
+    pub measured_auc: Option<f64>,
+    pub live: Option<LiveFigures>,
 }
 
 /// Outcomes of the leads in one score band or classification.

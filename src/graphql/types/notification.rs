@@ -21,6 +21,9 @@ pub enum NotificationKind {
     LeadBecameHot,
     /// To the assignee, when someone else adds a note to their lead.
     NoteAdded,
+    /// To every admin, when the active scoring model's live figures fall
+    /// (a retraining has started).
+    ModelDrift,
 }
 
 pub struct Notification(pub notification::Model);

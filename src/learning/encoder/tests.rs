@@ -11,7 +11,7 @@ fn config() -> EncoderConfig {
     EncoderConfig {
         min_count: 2,
         max_categories: 3,
-        bins: 4,
+        knots: 4,
         max_features: 10,
         excluded: vec!["secret*".into()],
     }

@@ -1,5 +1,12 @@
 use super::*;
-use crate::learning::{explain::drivers, logistic::sigmoid, metrics::auc};
+use crate::learning::{
+    explain::drivers,
+    fitting::{train_rows, Labelled, TrainConfig, Trained},
+    logistic::sigmoid,
+    metrics::auc,
+};
+
+type Example = (RawRow, Labelled);
 
 /// A small deterministic generator (xorshift), so tests need no seed crate.
 struct Rng(u64);
@@ -47,45 +54,54 @@ fn generated(n: usize, seed: u64) -> (Vec<Example>, Vec<f64>) {
             "attributes.shoe_size".into(),
             Raw::Num((rng.next() * 10.0).round()),
         );
-        examples.push(Example {
-            key: slice_key(&(i as u64 ^ seed).to_le_bytes()),
+        examples.push((
             row,
-            converted: rng.next() < p,
-            rule_total: 0,
-        });
+            Labelled {
+                key: slice_key(&(i as u64 ^ seed).to_le_bytes()),
+                converted: rng.next() < p,
+                at: i as i64,
+                rule_total: 0,
+                incumbent: None,
+            },
+        ));
         truth.push(p);
     }
     (examples, truth)
 }
 
-fn config() -> TrainConfig {
-    TrainConfig {
+fn train(examples: &[Example]) -> Result<Trained, crate::learning::logistic::FitError> {
+    let config = TrainConfig {
         alpha: 1.0,
-        encoder: EncoderConfig::for_rows(3_000),
-    }
+        threads: 2,
+    };
+    train_rows(examples.iter().cloned(), Vec::new(), &config)
 }
 
 #[test]
 fn on_data_from_a_known_model_the_learned_auc_is_within_two_points_of_the_truth() {
     let (examples, _) = generated(4_000, 7);
-    let trained = train(&examples, &config()).unwrap();
+    let trained = train(&examples).unwrap();
     // Fresh leads from the same world, none seen in training.
     let (fresh, truth) = generated(3_000, 99);
-    let y: Vec<bool> = fresh.iter().map(|e| e.converted).collect();
+    let y: Vec<bool> = fresh.iter().map(|e| e.1.converted).collect();
     let learned: Vec<f64> = fresh
         .iter()
-        .map(|e| trained.model.predict(&e.row).probability)
+        .map(|e| trained.model.predict(&e.0).probability)
         .collect();
     let (ours, best) = (auc(&learned, &y), auc(&truth, &y));
     assert!(
         best - ours <= 0.02,
         "learned {ours:.3}, true model {best:.3}"
     );
-    assert!(trained.metrics.auc > 0.7, "{:?}", trained.metrics);
     assert!(
-        trained.metrics.calibration_error < 0.1,
+        trained.evaluation.metrics.auc > 0.7,
         "{:?}",
-        trained.metrics
+        trained.evaluation.metrics
+    );
+    assert!(
+        trained.evaluation.metrics.calibration_error < 0.1,
+        "{:?}",
+        trained.evaluation.metrics
     );
     let noise = trained
         .importances
@@ -98,7 +114,7 @@ fn on_data_from_a_known_model_the_learned_auc_is_within_two_points_of_the_truth(
 #[test]
 fn the_top_driver_of_a_lead_is_the_feature_that_truly_moved_it() {
     let (examples, _) = generated(4_000, 7);
-    let trained = train(&examples, &config()).unwrap();
+    let trained = train(&examples).unwrap();
     // Average in everything but its source, which is the best there is.
     let mut row = RawRow::new();
     row.insert("source".into(), Raw::Cat("REFERRAL".into()));
@@ -125,17 +141,17 @@ fn the_top_driver_of_a_lead_is_the_feature_that_truly_moved_it() {
 #[test]
 fn the_same_leads_give_the_same_model() {
     let (examples, _) = generated(2_000, 3);
-    let one = train(&examples, &config()).unwrap();
-    let two = train(&examples, &config()).unwrap();
+    let one = train(&examples).unwrap();
+    let two = train(&examples).unwrap();
     assert_eq!(one.model, two.model);
-    assert_eq!(one.metrics, two.metrics);
+    assert_eq!(one.evaluation.metrics, two.evaluation.metrics);
 }
 
 #[test]
 fn an_attribute_with_a_value_per_lead_or_of_mixed_types_does_not_break_training() {
     let (mut examples, _) = generated(2_000, 5);
-    for (i, example) in examples.iter_mut().enumerate() {
-        example.row.insert(
+    for (i, (row, _)) in examples.iter_mut().enumerate() {
+        row.insert(
             "attributes.external_ref".into(),
             Raw::Cat(format!("ref-{i}")),
         );
@@ -144,9 +160,9 @@ fn an_attribute_with_a_value_per_lead_or_of_mixed_types_does_not_break_training(
         } else {
             Raw::Num(i as f64)
         };
-        example.row.insert("attributes.mixed".into(), mixed);
+        row.insert("attributes.mixed".into(), mixed);
     }
-    let trained = train(&examples, &config()).unwrap();
+    let trained = train(&examples).unwrap();
     assert!(
         trained
             .notes
@@ -160,5 +176,5 @@ fn an_attribute_with_a_value_per_lead_or_of_mixed_types_does_not_break_training(
         "{}",
         trained.model.encoder.width
     );
-    assert!(trained.metrics.auc > 0.7);
+    assert!(trained.evaluation.metrics.auc > 0.7);
 }

@@ -3,7 +3,8 @@
 //! to them: a lead is never more than one interval stale, in
 //! `leads(orderBy: SCORE)` or in the call list. Replicas share the work
 //! (the walk skips rows another holds), and each tick also trains a model
-//! when one is due.
+//! when one is due and brings the active model's live figures (drift) up
+//! to date.
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -34,6 +35,13 @@ pub async fn run(core: Core, interval: Duration, mut stop: watch::Receiver<bool>
         if let Err(err) = learned::schedule::retrain_if_due(&core).await {
             err.log();
             tracing::warn!(code = err.code(), "could not check whether a model is due");
+        }
+        if let Err(err) = learned::drift::watch(&core).await {
+            err.log();
+            tracing::warn!(
+                code = err.code(),
+                "could not bring the model's live figures up to date"
+            );
         }
         let cutoff = Utc::now()
             - chrono::Duration::from_std(interval).unwrap_or_else(|_| chrono::Duration::minutes(5));

@@ -52,7 +52,9 @@ pub async fn get(core: &Core, actor: &Actor, id: Uuid) -> AppResult<scoring_mode
 }
 
 /// Makes `id` the model every replica scores with (admins), retires the
-/// one before it, and rescores every lead with it in the background.
+/// one before it, and rescores every lead with it in the background. An
+/// admin may overrule a comparison that left the model READY: the audit
+/// entry says so, with the comparison's reason.
 #[tracing::instrument(skip_all, fields(actor = %actor.user_id, model = %id))]
 pub async fn activate(core: &Core, actor: &Actor, id: Uuid) -> AppResult<scoring_model::Model> {
     actor.person()?.require_admin()?;
@@ -64,7 +66,12 @@ pub async fn activate(core: &Core, actor: &Actor, id: Uuid) -> AppResult<scoring
     if row.status == ModelStatus::Active {
         return Ok(row);
     }
-    let row = make_active(&uow, actor, row).await?;
+    let overruled = row
+        .comparison
+        .as_ref()
+        .filter(|c| c.decision != "ACTIVATE")
+        .map(|c| c.reason.clone());
+    let row = make_active(&uow, actor, row, overruled).await?;
     uow.commit().await?;
     activated(core).await?;
     Ok(row)
@@ -75,6 +82,7 @@ pub(super) async fn make_active(
     uow: &UnitOfWork,
     actor: &Actor,
     row: scoring_model::Model,
+    overruled: Option<String>,
 ) -> AppResult<scoring_model::Model> {
     match row.status {
         ModelStatus::Active => return Ok(row),
@@ -111,7 +119,10 @@ pub(super) async fn make_active(
         actor,
         "scoring_model.activated",
         ("scoring_model", row.id),
-        json!({ "version": row.version }),
+        match overruled {
+            Some(reason) => json!({ "version": row.version, "overruled": reason }),
+            None => json!({ "version": row.version }),
+        },
     )
     .await?;
     Ok(row)

@@ -59,6 +59,20 @@ struct Row {
 
 /// Every labelled lead, in id order, in one statement.
 pub async fn labelled<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<Outcome>> {
+    read(conn, None).await
+}
+
+/// The labelled leads among `ids`, in id order.
+pub async fn labelled_among<C: ConnectionTrait>(conn: &C, ids: &[Uuid]) -> AppResult<Vec<Outcome>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(1_000) {
+        out.extend(read(conn, Some(chunk)).await?);
+    }
+    out.sort_by_key(|o| o.lead_id);
+    Ok(out)
+}
+
+async fn read<C: ConnectionTrait>(conn: &C, among: Option<&[Uuid]>) -> AppResult<Vec<Outcome>> {
     use lead::Column as L;
     use lead_status_change::Column as S;
     let outcome_at = Alias::new("outcome_at");
@@ -84,6 +98,9 @@ pub async fn labelled<C: ConnectionTrait>(conn: &C) -> AppResult<Vec<Outcome>> {
         )
         .and_where(Expr::col((lead::Entity, L::DeletedAt)).is_null())
         .and_where(Expr::col((lead::Entity, L::Status)).is_in([LeadStatus::Won, LeadStatus::Lost]))
+        .and_where_option(
+            among.map(|ids| Expr::col((lead::Entity, L::Id)).is_in(ids.iter().copied())),
+        )
         .group_by_columns([
             (lead::Entity, L::Id),
             (lead::Entity, L::Status),

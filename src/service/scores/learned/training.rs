@@ -1,11 +1,10 @@
-//! Training a model: an admin asks (or the schedule does), a background
-//! task the application owns reads every labelled lead as it was before
-//! its outcome, fits, measures on held-out leads, stores the model, and
-//! activates it if it ranks held-out leads better than the model (or, with
-//! none, the rules) scoring now. One training runs at a time, on any
-//! replica; one whose server stopped is marked failed at the next sweep.
-use std::collections::HashMap;
-
+//! Training a model: an admin asks (or the schedule, or drift, does), a
+//! background task the application owns reads every labelled lead as it
+//! was before its outcome ([`super::reading`]), measures a candidate on
+//! leads it did not learn from and fits the model to keep, and
+//! [`super::choice`] stores it and activates it if it beats what scores
+//! now on the same leads. One training runs at a time, on any replica; one
+//! whose server stopped is marked failed by the job watch.
 use chrono::Utc;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -15,32 +14,23 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{
-    basis::PARAMS_FORMAT,
-    history::histories,
-    models::{activated, make_active},
-    outcomes::{self, Outcome},
+    basis::loaded,
+    choice::{self, Outcome},
+    outcomes, priority,
+    reading::{training_set, Incumbent},
 };
 use crate::{
     auth::Actor,
     core::Core,
     db::dialect::unique_violation,
-    entity::{
-        lead,
-        scoring_model::{
-            self, Column, FeatureNames, ModelKind, ModelStatus, ModelTrigger, StoredFeature,
-            StoredFeatures, StoredMetrics, StoredParams,
-        },
+    entity::scoring_model::{
+        self, Column, FeatureNames, ModelKind, ModelStatus, ModelTrigger, StoredFeatures,
     },
     error::{AppError, AppResult},
-    learning::{
-        history::names_a_feature, model::DEFAULT_ALPHA, observe, slice_key, train, EncoderConfig,
-        Example, TrainConfig, Trained,
-    },
-    service::{audit, lease::ABANDONED_AFTER, scores::inputs::inventory},
+    learning::{fitting::DEFAULT_ALPHA, history::names_a_feature, train, TrainConfig},
+    service::{audit, lease::ABANDONED_AFTER},
 };
 
-/// Labelled leads read per batch.
-const BATCH: usize = 1_000;
 /// Feature names an exclusion may hold, and how long each may be.
 const MAX_EXCLUDED: usize = 200;
 
@@ -88,7 +78,7 @@ pub async fn start(
 
 /// Records a training and starts it; CONFLICT when the data is too thin or
 /// another training is running.
-pub(super) async fn begin(
+pub async fn begin(
     core: &Core,
     trigger: ModelTrigger,
     requested_by: Option<&Actor>,
@@ -129,6 +119,9 @@ pub(super) async fn begin(
         features: Set(StoredFeatures::default()),
         metrics: Set(None),
         params: Set(None),
+        data_mark: Set(None),
+        comparison: Set(None),
+        live: Set(None),
     }
     .insert(core.db())
     .await
@@ -158,7 +151,7 @@ async fn run(core: Core, row: scoring_model::Model) {
     let started = std::time::Instant::now();
     let trained = work(&core, &row).await;
     let recorded = match trained {
-        Ok((trained, won, lost)) => store(&core, &row, trained, won, lost).await,
+        Ok(outcome) => choice::store(&core, &row, outcome).await,
         Err(err) => {
             err.log();
             let why = if core.tasks().is_stopping() {
@@ -169,6 +162,8 @@ async fn run(core: Core, row: scoring_model::Model) {
             fail(&core, id, why).await
         }
     };
+    // The read and the fit are over: what they held goes back to the system.
+    priority::give_back_memory();
     match recorded {
         Ok(()) => {
             tracing::info!(model = %id, seconds = started.elapsed().as_secs_f64(), "training ended")
@@ -190,66 +185,75 @@ async fn fail(core: &Core, id: Uuid, why: String) -> AppResult<()> {
     Ok(())
 }
 
-/// Reads every labelled lead as it was before its outcome and fits.
-async fn work(core: &Core, row: &scoring_model::Model) -> AppResult<(Trained, u64, u64)> {
-    let db = core.db();
+/// Reads every labelled lead as it was before its outcome, measures a
+/// candidate against what scores now, and fits the model to keep.
+async fn work(core: &Core, row: &scoring_model::Model) -> AppResult<Outcome> {
     let reading = std::time::Instant::now();
-    let labelled: Vec<Outcome> = outcomes::labelled(db).await?;
-    let inventory = inventory(db).await?;
-    let mut examples = Vec::with_capacity(labelled.len());
-    for (i, batch) in labelled.chunks(BATCH).enumerate() {
-        if core.tasks().is_stopping() {
-            return Err(AppError::internal("training stopped by shutdown"));
-        }
-        let by_id: HashMap<Uuid, &Outcome> = batch.iter().map(|o| (o.lead_id, o)).collect();
-        let leads = lead::Entity::find()
-            .filter(lead::Column::Id.is_in(by_id.keys().copied()))
-            .filter(lead::Column::DeletedAt.is_null())
-            .order_by_asc(lead::Column::Id)
-            .all(db)
-            .await?;
-        let at_outcome: Vec<(lead::Model, chrono::DateTime<Utc>)> = leads
-            .into_iter()
-            .filter_map(|l| by_id.get(&l.id).map(|o| (l, o.at)))
-            .collect();
-        for ((lead, cutoff), history) in at_outcome
-            .iter()
-            .zip(histories(db, &at_outcome, &inventory).await?)
-        {
-            let (row, rule_total) = observe(&history, *cutoff);
-            examples.push(Example {
-                key: slice_key(lead.id.as_bytes()),
-                row,
-                converted: by_id.get(&lead.id).is_some_and(|o| o.won),
-                rule_total,
-            });
-        }
-        beat(core, row.id, ((i + 1) * BATCH).min(labelled.len()) as i64).await?;
-    }
-    let won = examples.iter().filter(|e| e.converted).count() as u64;
-    let lost = examples.len() as u64 - won;
-    let mut encoder = EncoderConfig::for_rows(examples.len());
-    encoder.excluded = row.excluded_features.0.clone();
+    let active = scoring_model::Entity::find()
+        .filter(Column::Status.eq(ModelStatus::Active))
+        .one(core.db())
+        .await?;
+    let incumbent = match &active {
+        Some(active) => Incumbent::Model {
+            model: std::sync::Arc::new(loaded(active)?),
+            mark: data_mark(active),
+        },
+        None => Incumbent::Rules,
+    };
+    let mark = Uuid::now_v7();
+    let (owned, id) = (core.clone(), row.id);
+    let set = training_set(
+        core,
+        row.excluded_features.0.clone(),
+        &incumbent,
+        move |done| {
+            let core = owned.clone();
+            Box::pin(async move { beat(&core, id, done as i64).await })
+        },
+    )
+    .await?;
+    let won = set.leads.iter().filter(|l| l.converted).count() as u64;
+    let lost = set.leads.len() as u64 - won;
+    tracing::info!(
+        model = %row.id, leads = set.leads.len(), design_mb = set.design.bytes() / (1 << 20),
+        seconds = reading.elapsed().as_secs_f64(), "read what was known before each outcome"
+    );
+    let fitting = std::time::Instant::now();
     let config = TrainConfig {
         alpha: DEFAULT_ALPHA,
-        encoder,
+        threads: priority::fit_threads(),
     };
-    tracing::info!(model = %row.id, leads = examples.len(), seconds = reading.elapsed().as_secs_f64(), "read what was known before each outcome");
-    let fitting = std::time::Instant::now();
-    // Fitting is CPU work: it runs off the async workers.
-    let trained = tokio::task::spawn_blocking(move || train(&examples, &config))
-        .await
-        .map_err(|e| AppError::internal(format!("training panicked: {e}")))?
+    let trained = priority::low(move || train(&set, &config))
+        .await?
         .map_err(|e| AppError::Conflict {
             field: None,
             message: format!("the model could not be fitted: {}", e.0),
             existing_id: None,
         })?;
-    tracing::info!(model = %row.id, seconds = fitting.elapsed().as_secs_f64(), "encoded, fitted and calibrated");
+    tracing::info!(model = %row.id, seconds = fitting.elapsed().as_secs_f64(), "measured, fitted and calibrated");
     for note in trained.notes.iter().take(50) {
         tracing::info!(model = %row.id, "{note}");
     }
-    Ok((trained, won, lost))
+    Ok(Outcome {
+        trained,
+        won,
+        lost,
+        mark,
+        against: active,
+    })
+}
+
+/// The mark of what `model` learned from; for a model trained before marks
+/// were kept, the moment its training started.
+pub fn data_mark(model: &scoring_model::Model) -> Uuid {
+    model.data_mark.unwrap_or_else(|| {
+        let at = model.started_at.unwrap_or(model.created_at);
+        Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            at.timestamp().max(0) as u64,
+            at.timestamp_subsec_nanos(),
+        ))
+    })
 }
 
 async fn beat(core: &Core, id: Uuid, processed: i64) -> AppResult<()> {
@@ -259,76 +263,6 @@ async fn beat(core: &Core, id: Uuid, processed: i64) -> AppResult<()> {
         .filter(Column::Id.eq(id))
         .exec(core.db())
         .await?;
-    Ok(())
-}
-
-/// Keeps the model, and activates it if it beats what scores now.
-async fn store(
-    core: &Core,
-    row: &scoring_model::Model,
-    trained: Trained,
-    won: u64,
-    lost: u64,
-) -> AppResult<()> {
-    let m = trained.metrics;
-    let params = serde_json::to_value(&trained.model)
-        .map_err(|e| AppError::internal(format!("serialising a model: {e}")))?;
-    let mut ready: scoring_model::ActiveModel = row.clone().into();
-    ready.status = Set(ModelStatus::Ready);
-    ready.finished_at = Set(Some(Utc::now()));
-    ready.processed = Set((won + lost) as i64);
-    ready.labelled_leads = Set((won + lost) as i32);
-    ready.won = Set(won as i32);
-    ready.lost = Set(lost as i32);
-    ready.features = Set(StoredFeatures(
-        trained
-            .importances
-            .iter()
-            .map(|i| StoredFeature {
-                name: i.name.clone(),
-                kind: i.kind.clone(),
-                importance: i.importance,
-            })
-            .collect(),
-    ));
-    ready.metrics = Set(Some(StoredMetrics {
-        auc: m.auc,
-        brier: m.brier,
-        calibration_error: m.calibration_error,
-        top_decile_lift: m.top_decile_lift,
-        holdout: m.holdout as i64,
-        rules_auc: trained.rules_auc,
-    }));
-    ready.params = Set(Some(StoredParams {
-        format: PARAMS_FORMAT,
-        model: params,
-    }));
-    // READY and the activation commit together: nobody sees a model that
-    // will be active a moment later as merely ready.
-    let uow = core.begin().await?;
-    let ready = ready.update(uow.conn()).await?;
-    tracing::info!(
-        model = %ready.id, version = ready.version, auc = m.auc, rules_auc = trained.rules_auc,
-        calibration_error = m.calibration_error, holdout = m.holdout, "model trained"
-    );
-    let active = scoring_model::Entity::find()
-        .filter(Column::Status.eq(ModelStatus::Active))
-        .one(uow.conn())
-        .await?;
-    let bar = match &active {
-        Some(active) => active.metrics.map_or(0.5, |a| a.auc),
-        None => trained.rules_auc,
-    };
-    let activate = m.auc > bar;
-    if activate {
-        make_active(&uow, &Actor::operator(), ready).await?;
-    } else {
-        tracing::info!(model = %ready.id, auc = m.auc, bar, "the new model does not beat what scores now: left inactive");
-    }
-    uow.commit().await?;
-    if activate {
-        activated(core).await?;
-    }
     Ok(())
 }
 
