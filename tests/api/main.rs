@@ -24,6 +24,7 @@ mod leads;
 mod learning;
 mod live;
 mod migrations;
+mod model_choice;
 mod n_plus_one;
 mod notifications;
 mod operations;

@@ -208,3 +208,50 @@ fn one(rng: &mut Rng) -> Lead {
         converted,
     }
 }
+
+/// What the API is sent for `lead`, its outcome (or, for an open lead,
+/// the moment it is scored) at `at`: the createLead input, then, once its
+/// id is known, its events and its logged activities.
+pub fn lead_input(lead: &Lead, number: usize, at: chrono::DateTime<chrono::Utc>) -> Value {
+    json!({
+        "firstName": "Lead",
+        "lastName": format!("B2B {number}"),
+        "source": lead.source,
+        "jobTitle": lead.job_title,
+        "country": lead.country,
+        "email": format!("lead{number}@b2b.example"),
+        "attributes": lead.attributes,
+        "createdAt": at - chrono::Duration::days(40),
+        "allowDuplicate": true,
+    })
+}
+
+fn before(at: chrono::DateTime<chrono::Utc>, days: f64) -> chrono::DateTime<chrono::Utc> {
+    at - chrono::Duration::seconds((days * 86_400.0) as i64)
+}
+
+pub fn events_input(lead: &Lead, id: &str, at: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
+    lead.events
+        .iter()
+        .map(|(kind, days, seconds, pages)| {
+            let mut metadata = Map::new();
+            if let Some(s) = seconds {
+                metadata.insert("seconds".into(), json!(s));
+            }
+            if let Some(p) = pages {
+                metadata.insert("pages".into(), json!(p));
+            }
+            json!({ "leadId": id, "type": kind, "occurredAt": before(at, *days), "metadata": metadata })
+        })
+        .collect()
+}
+
+pub fn activities_input(lead: &Lead, id: &str, at: chrono::DateTime<chrono::Utc>) -> Vec<Value> {
+    lead.activities
+        .iter()
+        .map(|(kind, direction, days)| {
+            json!({ "leadId": id, "kind": kind, "direction": direction,
+                    "summary": "Email received", "occurredAt": before(at, *days) })
+        })
+        .collect()
+}
