@@ -17,9 +17,11 @@
 //! activated, and the held-out leads' scores are read back with the key.
 //!
 //! `cargo bench --bench learned -- --scale [N]` instead times training on N
-//! (default 100,000) labelled leads seeded straight into the database;
+//! (default 100,000) labelled leads seeded straight into the database, with
+//! the memory it takes and the API's latency while it runs;
 //! `-- --check-fit` writes a fit for `benches/learned/check_fit.py` to
-//! compare with scikit-learn.
+//! compare with scikit-learn; `-- --after-demo` and `-- --generated [N]`
+//! run the flows of `learned/flows.rs`.
 use std::{
     collections::HashMap,
     sync::Arc,
@@ -35,16 +37,20 @@ use leadscore::{
 use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 
+#[path = "../tests/support/b2b.rs"]
+mod b2b;
 #[path = "learned/fit_check.rs"]
 mod fit_check;
+#[path = "learned/flows.rs"]
+mod flows;
 #[path = "learned/scale.rs"]
 mod scale;
 #[path = "support.rs"]
 mod support;
 
-const PASSWORD: &str = "bench password of the admin";
+pub(crate) const PASSWORD: &str = "bench password of the admin";
 /// Leads sent at once.
-const IN_FLIGHT: usize = 8;
+pub(crate) const IN_FLIGHT: usize = 8;
 /// Columns filled in after the outcome was known: sending them leaks it.
 const LEAKY: [&str; 4] = [
     "Tags",
@@ -68,9 +74,9 @@ const MAPPED: [&str; 12] = [
     "Do Not Email",
 ];
 
-struct Row {
+pub(crate) struct Row {
     number: u64,
-    converted: bool,
+    pub(crate) converted: bool,
     fields: HashMap<String, String>,
 }
 
@@ -104,7 +110,7 @@ fn rows() -> Vec<Row> {
 }
 
 /// The fold a row is held out in: a fixed shuffle of the lead number.
-fn fold_of(row: &Row, folds: u64) -> u64 {
+pub(crate) fn fold_of(row: &Row, folds: u64) -> u64 {
     row.number
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
         .rotate_left(17)
@@ -224,13 +230,13 @@ fn last_activity(value: &str, lead: &str, at: DateTime<Utc>) -> Option<(&'static
     })
 }
 
-struct Api {
-    client: reqwest::Client,
-    url: String,
+pub(crate) struct Api {
+    pub(crate) client: reqwest::Client,
+    pub(crate) url: String,
 }
 
 impl Api {
-    async fn call(&self, auth: &str, query: &str, variables: Value) -> Value {
+    pub(crate) async fn call(&self, auth: &str, query: &str, variables: Value) -> Value {
         for attempt in 0..5 {
             let response = self
                 .client
@@ -261,7 +267,13 @@ impl Api {
 }
 
 /// Sends one lead and its history; returns its id.
-async fn send(api: &Api, key: &str, row: &Row, labelled: bool, now: DateTime<Utc>) -> String {
+pub(crate) async fn send(
+    api: &Api,
+    key: &str,
+    row: &Row,
+    labelled: bool,
+    now: DateTime<Utc>,
+) -> String {
     let f = &row.fields;
     let age = if labelled { 40 } else { 20 };
     // Spread arrivals over a day so leads do not share a timestamp.
@@ -341,7 +353,10 @@ async fn send(api: &Api, key: &str, row: &Row, labelled: bool, now: DateTime<Utc
 }
 
 /// Every lead's score as the key reads it: id → (total, probability, version).
-async fn scores(api: &Api, key: &str) -> HashMap<String, (f64, Option<f64>, Option<i64>)> {
+pub(crate) async fn scores(
+    api: &Api,
+    key: &str,
+) -> HashMap<String, (f64, Option<f64>, Option<i64>)> {
     let mut out = HashMap::new();
     let mut after: Option<String> = None;
     loop {
@@ -556,7 +571,7 @@ async fn explain(api: &Api, key: &str, held_out: &[(usize, String)], p: &[f64]) 
     }
 }
 
-fn line(name: &str, p: &[f64], y: &[bool]) -> String {
+pub(crate) fn line(name: &str, p: &[f64], y: &[bool]) -> String {
     format!(
         "| {name:<24} | {:>5.3} | {:>5.1}% | {:>5.3} | {:>5.3} |",
         metrics::auc(p, y),
@@ -574,6 +589,14 @@ async fn main() {
     }
     if std::env::args().any(|a| a == "--check-fit") {
         fit_check::run(&rows());
+        return;
+    }
+    if std::env::args().any(|a| a == "--after-demo") {
+        flows::after_demo(Arc::new(rows())).await;
+        return;
+    }
+    if std::env::args().any(|a| a == "--generated") {
+        flows::generated(support::numbers().next().unwrap_or(4_000)).await;
         return;
     }
     let folds = 5;
